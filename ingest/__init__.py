@@ -1,0 +1,1 @@
+"""Loading documents from files, URLs and feeds, and the idempotent ingest pipeline."""

@@ -1,0 +1,110 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 arms, fused, boosted by metadata, de-duplicated."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from vectorstore.embedder import Embedder
+from vectorstore.fusion import (
+    FusionWeights,
+    mentioned_sources,
+    near_duplicate,
+    recency_rank,
+    rrf,
+    wants_recent,
+)
+from vectorstore.keyword import KeywordIndex
+from vectorstore.records import SearchFilters, SearchHit
+from vectorstore.store import ChromaStore, StoredChunk
+
+logger = logging.getLogger(__name__)
+
+
+def to_hit(chunk: StoredChunk, score: float) -> SearchHit:
+    meta = chunk.metadata
+    return SearchHit(
+        chunk_id=chunk.chunk_id,
+        doc_id=str(meta.get("doc_id", "")),
+        chunk_index=int(meta.get("chunk_index", 0)),
+        text=chunk.text,
+        title=str(meta.get("title", "")),
+        source=meta.get("source"),
+        published=meta.get("published"),
+        url=meta.get("url"),
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        score=score,
+    )
+
+
+@dataclass
+class HybridSearcher:
+    """Searches one store; safe to share between threads (the keyword index swaps atomically)."""
+
+    store: ChromaStore
+    embedder: Embedder
+    weights: FusionWeights = field(default_factory=FusionWeights)
+    candidates: int = 50
+    _index: KeywordIndex | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def keyword_index(self) -> KeywordIndex:
+        """The BM25 index, rebuilt if any process has written to the store since it was built."""
+        revision = self.store.revision()
+        index = self._index
+        if index is not None and index.revision == revision:
+            return index
+        with self._lock:
+            if self._index is None or self._index.revision != revision:
+                chunks = list(self.store.iter_chunks())
+                self._index = KeywordIndex.build(chunks, revision)
+                logger.info("keyword index rebuilt: %d chunks", len(chunks))
+            return self._index
+
+    def search(
+        self, query: str, *, top_k: int = 10, filters: SearchFilters | None = None
+    ) -> list[SearchHit]:
+        """The top chunks for a query, best first."""
+        index = self.keyword_index()
+        vector = self.embedder.embed([query])[0]
+        dense = self.store.dense_query(vector, k=self.candidates, filters=filters)
+        sparse = index.search(query, k=self.candidates, filters=filters)
+        return self.fuse(query, dense, [c for c, _ in sparse], index=index, top_k=top_k)
+
+    def fuse(
+        self,
+        query: str,
+        dense: list[StoredChunk],
+        sparse: list[StoredChunk],
+        *,
+        index: KeywordIndex,
+        top_k: int,
+    ) -> list[SearchHit]:
+        """Combine the two arms and apply outlet, recency and duplicate rules."""
+        chunks = {c.chunk_id: c for c in [*dense, *sparse]}
+        scores = rrf(
+            {"dense": [c.chunk_id for c in dense], "keyword": [c.chunk_id for c in sparse]},
+            {"dense": self.weights.dense, "keyword": self.weights.keyword},
+        )
+        scale = (self.weights.dense + self.weights.keyword) / (60 + 1)
+        named = mentioned_sources(query, index.source_names)
+        ids = list(scores)
+        if named:
+            for cid in ids:
+                if chunks[cid].metadata.get("source_key") in named:
+                    scores[cid] += self.weights.source_boost * scale
+        if wants_recent(query):
+            stamps = [chunks[cid].metadata.get("published_ts") for cid in ids]
+            for cid, fresh in zip(ids, recency_rank(stamps), strict=True):
+                scores[cid] += self.weights.recency_boost * scale * fresh
+        ranked = sorted(ids, key=lambda cid: scores[cid], reverse=True)
+        hits: list[SearchHit] = []
+        for cid in ranked:
+            if any(near_duplicate(chunks[cid].text, h.text) for h in hits):
+                continue
+            hits.append(to_hit(chunks[cid], scores[cid]))
+            if len(hits) == top_k:
+                break
+        return hits
