@@ -11,6 +11,9 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from bot.answers.chain import AnswerChain
+from bot.answers.factory import build_chain
+from bot.sessions import SessionStore
 from bot.settings import Settings
 from ingest.chunk import ChunkPlan
 from ingest.fetch import Fetcher
@@ -71,6 +74,20 @@ class Services:
     @cached_property
     def searcher(self) -> HybridSearcher:
         return HybridSearcher(self.store, self.embedder)
+
+    @cached_property
+    def sessions(self) -> SessionStore:
+        return SessionStore(self.settings.data_dir / "sessions.sqlite3")
+
+    @cached_property
+    def chain(self) -> AnswerChain:
+        return build_chain(
+            self.settings,
+            searcher=self.searcher,
+            store=self.store,
+            embedder=self.embedder,
+            sessions=self.sessions,
+        )
 
     @cached_property
     def ingestor(self) -> Ingestor:

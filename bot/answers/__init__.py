@@ -1,0 +1,1 @@
+"""The answer chain: condense, retrieve, generate, cite. Framework-free (no FastAPI, no Slack)."""
