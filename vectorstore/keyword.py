@@ -19,6 +19,7 @@ from vectorstore.store import StoredChunk
 from vectorstore.text import terms
 
 logger = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself at import
 
 
 def index_text(chunk: StoredChunk) -> str:

@@ -92,7 +92,8 @@ def _pooling_mode(folder: Path) -> str:
     Only mean and CLS pooling are implemented; anything else is refused rather than silently
     producing vectors that disagree with the torch backend.
     """
-    modules = json.loads((folder / "modules.json").read_text()) if (folder / "modules.json").is_file() else []
+    listing = folder / "modules.json"
+    modules = json.loads(listing.read_text(encoding="utf-8")) if listing.is_file() else []
     pooling_dir = next(
         (m.get("path", "") for m in modules if str(m.get("type", "")).endswith(".Pooling")),
         "1_Pooling",
@@ -101,7 +102,7 @@ def _pooling_mode(folder: Path) -> str:
     if not config or config.get("pooling_mode_mean_tokens"):
         modes = {k for k, v in config.items() if k.startswith("pooling_mode_") and v is True}
         if modes - {"pooling_mode_mean_tokens"}:
-            raise EmbedderError(f"{folder}: combined pooling modes {sorted(modes)} are not supported")
+            raise EmbedderError(f"{folder}: combined pooling {sorted(modes)} is not supported")
         return "mean"
     if config.get("pooling_mode_cls_token"):
         return "cls"
@@ -132,7 +133,8 @@ def export_onnx(load_path: Path, target: Path) -> None:
         from transformers.utils import logging as hf_logging
     except ImportError as exc:  # pragma: no cover - torch is a dependency
         raise EmbedderError(
-            "exporting the ONNX model needs torch and transformers once: pip install torch transformers"
+            "exporting the ONNX model needs torch and transformers (once): "
+            "pip install torch transformers"
         ) from exc
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
@@ -179,8 +181,24 @@ def quantize_int8(source: Path, target: Path) -> None:
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.getLogger("root").setLevel(logging.ERROR)  # "consider pre-processing" on every call
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    root = logging.getLogger()
+    hush = _DropMessage("pre-processing before quantization")  # a root-logger warning every call
+    root.addFilter(hush)
+    try:
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        root.removeFilter(hush)
+
+
+class _DropMessage(logging.Filter):
+    """Drops log records containing one fixed phrase (noise from a library, not our logs)."""
+
+    def __init__(self, phrase: str) -> None:
+        super().__init__()
+        self.phrase = phrase
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.phrase not in record.getMessage()
 
 
 class OnnxEmbedder:
@@ -223,7 +241,8 @@ class OnnxEmbedder:
         self.model_path = self._cached_model(cache_dir or default_cache_dir())
         self._session = self._open_session(self.model_path, threads or _cpu_threads())
         self._input_names = {i.name for i in self._session.get_inputs()}
-        self.dimension = int(self._session.get_outputs()[0].shape[-1])
+        width = self._session.get_outputs()[0].shape[-1]
+        self.dimension = int(width if isinstance(width, int) else hf_config["hidden_size"])
 
     # -- loading ---------------------------------------------------------------------------------
 
@@ -241,7 +260,7 @@ class OnnxEmbedder:
             raw = path.read_text(encoding="utf-8")
             encoder = Tokenizer.from_str(raw)
             spanner = Tokenizer.from_str(raw)
-        except Exception as exc:  # noqa: BLE001 - missing file or an unreadable tokenizer
+        except Exception as exc:  # missing file or an unreadable tokenizer
             raise EmbedderError(
                 f"{path}: cannot load the fast tokenizer the onnx backend needs ({exc}): "
                 "use the torch backend for models without a tokenizer.json"
@@ -274,10 +293,10 @@ class OnnxEmbedder:
         tmp = _atomic_target(final)
         try:
             make(tmp)
-            os.replace(tmp, final)
+            tmp.replace(final)
         except EmbedderError:
             raise
-        except Exception as exc:  # noqa: BLE001 - exporter and quantiser raise many types
+        except Exception as exc:  # the exporter and the quantiser raise many types
             raise EmbedderError(f"{verb} {self.model_id!r} to ONNX failed: {exc}") from exc
         finally:
             tmp.unlink(missing_ok=True)
@@ -341,7 +360,7 @@ class OnnxEmbedder:
         return self._pool(np.asarray(hidden, dtype=np.float32), mask)
 
     def _pool(self, hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> Vectors:
-        """Pool as the model's Pooling module does, then L2-normalise as its Normalize module does."""
+        """Pool as the model's Pooling module does, then L2-normalise like its Normalize module."""
         if self._pooling == "cls":
             pooled = hidden[:, 0, :]
         else:
@@ -352,6 +371,6 @@ class OnnxEmbedder:
         return np.asarray(pooled / norms, dtype=np.float32)
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
-        """Character spans of every word piece (no special tokens, no truncation) for the chunker."""
+        """Character spans of every word piece (no special tokens, no truncation): the chunker's."""
         encoding = self._spanner.encode(text, add_special_tokens=False)
         return [(int(start), int(end)) for start, end in encoding.offsets]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.cli.answers import ask, chat, search
 from bot.cli.common import configure_logging
 from bot.cli.documents import docs, ingest
 
@@ -23,6 +24,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 cli.add_command(ingest)
 cli.add_command(docs)
+cli.add_command(search)
+cli.add_command(ask)
+cli.add_command(chat)
 
 
 def main() -> None:
