@@ -52,6 +52,19 @@ def embed_prefix(title: str, source: str | None) -> str:
     return f"{title} ({source})\n" if source else f"{title}\n"
 
 
+def _bounded_prefix(title: str, source: str | None, token_spans: TokenSpans) -> str:
+    """The prefix, or only the title's first word pieces when it would eat the chunk's budget.
+
+    Cut by word pieces, not characters: 120 characters of digits or symbols can be 120 pieces.
+    """
+    prefix = embed_prefix(title, source)
+    if len(token_spans(prefix)) < _MAX_PREFIX_TOKENS:
+        return prefix
+    spans = token_spans(title)
+    keep = _MAX_PREFIX_TOKENS - 2  # room for the line break and a re-split word at the cut
+    return (title[: spans[keep - 1][1]] if len(spans) > keep else title) + "\n"
+
+
 def _units(text: str, counter: _TokenCounter, budget: int) -> list[tuple[int, int]]:
     """Sentences, with Markdown tables kept whole when they fit and over-long units cut."""
     units: list[tuple[int, int]] = []
@@ -86,10 +99,8 @@ def split_text(
     plan: ChunkPlan,
 ) -> list[ChunkRecord]:
     """Pack sentences into chunks of at most the budget, each overlapping the last by a sentence."""
-    prefix = embed_prefix(title, source)
-    prefix_tokens = min(len(token_spans(prefix)), _MAX_PREFIX_TOKENS)
-    if prefix_tokens == _MAX_PREFIX_TOKENS:
-        prefix = title[:120] + "\n"
+    prefix = _bounded_prefix(title, source, token_spans)
+    prefix_tokens = len(token_spans(prefix))
     budget = max(16, min(plan.target_tokens, plan.max_tokens - prefix_tokens))
     counter = _TokenCounter(token_spans(text))
     units = _units(text, counter, budget)

@@ -29,7 +29,9 @@ def normalise_date(value: object) -> str | None:
         return value.isoformat()
     text = str(value).strip()
     try:
-        parsed = dateparser.parse(text, default=datetime(1900, 1, 1))  # noqa: DTZ001
+        # Year 1 as the default, so a value that names no year ("May", "Tuesday") is rejected
+        # below instead of becoming a made-up date in 1900.
+        parsed = dateparser.parse(text, default=datetime(1, 1, 1))
     except (ValueError, OverflowError):
         return None
     if parsed is None or parsed.year < 1900 or parsed.year > 2200:

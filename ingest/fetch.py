@@ -88,7 +88,8 @@ class Fetcher:
         try:
             with client.stream("GET", url) as response:
                 if response.is_redirect:
-                    return urljoin(url, response.headers.get("location", ""))
+                    target: str = urljoin(url, str(response.headers.get("location", "")))
+                    return target
                 if response.status_code >= 400:
                     raise FetchError(f"{url}: HTTP {response.status_code} {response.reason_phrase}")
                 declared = int(response.headers.get("content-length") or 0)
@@ -100,7 +101,8 @@ class Fetcher:
                     if len(body) > self.max_bytes:
                         raise FetchError(f"{url}: the download is over the {self._limit()} limit")
                 content_type = response.headers.get("content-type", "").split(";")[0].strip()
-                return FetchedPage(str(response.url), content_type.lower(), bytes(body))
+                page: FetchedPage | str = FetchedPage(str(response.url), content_type.lower(), bytes(body))
+                return page
         except httpx.TimeoutException as exc:
             raise FetchError(f"{url}: timed out after {self.timeout_s:g} s") from exc
         except httpx.HTTPError as exc:

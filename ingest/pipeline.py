@@ -2,9 +2,10 @@
 
 For each document: unchanged text (same content hash) is skipped before any embedding; the
 same text under a second id is recorded as a duplicate; a new or changed document gets its new
-chunks written first, then its old chunks deleted, then its record written. The record is
-the commit point, so a process killed at any step leaves either the old version or the new one,
-and the next run finishes the job. A final sweep removes chunks no record accounts for.
+chunks written first, then its record, then its old chunks deleted. The record is the commit
+point, so a process killed at any step leaves either the old version or the new one complete,
+and the next run finishes the job. A final sweep removes chunks no record accounts for. A
+duplicate whose original changes or is pruned gets chunks of its own, so its text never vanishes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ingest.chunk import ChunkPlan, split_text
 from ingest.document import LoadedDocument
@@ -27,6 +28,7 @@ from vectorstore.store import ChromaStore
 
 logger = logging.getLogger(__name__)
 
+Outcome = Literal["added", "updated", "unchanged", "duplicates"]
 Progress = Callable[[Iterable[SourceItem | LoaderError], int], Iterator[SourceItem | LoaderError]]
 
 
@@ -78,6 +80,11 @@ class IngestReport:
         }
 
 
+def _count(report: IngestReport, outcome: Outcome) -> Outcome:
+    setattr(report, outcome, getattr(report, outcome) + 1)
+    return outcome
+
+
 def _source_of(error: LoaderError) -> str:
     """The 'where' part of a loader message (everything before the first ': ')."""
     return str(error).split(": ", 1)[0]
@@ -105,6 +112,7 @@ class Ingestor:
         report = IngestReport()
         items = list(expand(sources))
         produced: dict[str, set[str]] = {}
+        copies: list[tuple[LoadedDocument, Outcome]] = []
         iterator = progress(items, len(items)) if progress else iter(items)
         for item in iterator:
             if isinstance(item, LoaderError):
@@ -116,7 +124,10 @@ class Ingestor:
                     report.failed.append(Failure(_source_of(loaded) or item.locator, str(loaded)))
                     ids = None
                     continue
-                self.ingest_document(loaded, report, dry_run=dry_run)
+                report.doc_ids.append(loaded.doc_id)
+                outcome, is_copy = self._place(loaded, report, dry_run=dry_run)
+                if is_copy:
+                    copies.append((loaded, outcome))
                 if ids is not None:
                     ids.add(loaded.doc_id)
             if ids is not None and not item.is_url:
@@ -124,6 +135,7 @@ class Ingestor:
         if prune:
             report.pruned = self.prune(sources, produced=produced, dry_run=dry_run)
         if not dry_run:
+            self._settle_copies(copies, report)
             swept = self.store.sweep_orphans()
             if swept:
                 logger.warning("removed %d orphan chunks left by an interrupted ingest", swept)
@@ -132,20 +144,24 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def ingest_document(self, doc: LoadedDocument, report: IngestReport, *, dry_run: bool) -> None:
-        """Add, replace, skip or record as duplicate one loaded document."""
+    def ingest_document(self, doc: LoadedDocument, report: IngestReport, *, dry_run: bool) -> Outcome:
+        """Add, replace, skip or record as duplicate one loaded document; returns which it was."""
+        report.doc_ids.append(doc.doc_id)
+        return self._place(doc, report, dry_run=dry_run)[0]
+
+    def _place(
+        self, doc: LoadedDocument, report: IngestReport, *, dry_run: bool
+    ) -> tuple[Outcome, bool]:
+        """Store one document; returns the outcome counted and whether it is now a copy."""
         doc_id, content_hash = doc.doc_id, doc.content_hash
-        report.doc_ids.append(doc_id)
         existing = self.store.get_document(doc_id)
-        if existing is not None and existing.content_hash == content_hash:
-            report.unchanged += 1
-            return
+        if existing is not None and existing.content_hash == content_hash and self._backed(existing):
+            return _count(report, "unchanged"), existing.duplicate_of is not None
         original = self.store.find_by_hash(content_hash)
         if original is not None and original.doc_id != doc_id:
-            report.duplicates += 1
             if not dry_run:
                 self._record_duplicate(doc, original)
-            return
+            return _count(report, "duplicates"), True
         chunks = split_text(
             doc.text,
             doc_id=doc_id,
@@ -158,13 +174,35 @@ class Ingestor:
         if not dry_run:
             vectors = self.embedder.embed([c.embed_text for c in chunks])
             self.store.write_chunks(record, chunks, vectors)
-            self.store.delete_stale_chunks(doc_id, content_hash)
+            # The record is the commit point: written before the old version's chunks go, so a
+            # crash in between leaves a complete new version plus stale chunks the sweep removes.
             self.store.put_document(record, doc.text)
+            self.store.delete_stale_chunks(doc_id, content_hash)
         report.chunks += len(chunks)
-        if existing is None:
-            report.added += 1
-        else:
-            report.updated += 1
+        return _count(report, "added" if existing is None else "updated"), False
+
+    def _backed(self, record: DocumentRecord) -> bool:
+        """An original stands alone; a copy only while its original still holds the same text."""
+        if record.duplicate_of is None:
+            return True
+        original = self.store.get_document(record.duplicate_of)
+        return (
+            original is not None
+            and original.duplicate_of is None
+            and original.content_hash == record.content_hash
+        )
+
+    def _settle_copies(self, copies: list[tuple[LoadedDocument, Outcome]], report: IngestReport) -> None:
+        """Copies whose original this run changed or pruned get chunks of their own.
+
+        Otherwise the copy's text would vanish from the store while its file is still there.
+        """
+        for doc, counted in copies:
+            record = self.store.get_document(doc.doc_id)
+            if record is not None and self._backed(record):
+                continue
+            setattr(report, counted, getattr(report, counted) - 1)
+            self._place(doc, report, dry_run=False)
 
     def _record(self, doc: LoadedDocument, *, chunks: int, duplicate_of: str | None = None) -> DocumentRecord:
         return DocumentRecord(
@@ -186,8 +224,8 @@ class Ingestor:
     def _record_duplicate(self, doc: LoadedDocument, original: DocumentRecord) -> None:
         """Keep a record (so prune and listing know the file) but no chunks of its own."""
         logger.info("%s duplicates %s; not embedded again", doc.locator, original.doc_id)
-        self.store.delete_stale_chunks(doc.doc_id, doc.content_hash)
         self.store.put_document(self._record(doc, chunks=0, duplicate_of=original.doc_id), doc.text)
+        self.store.delete_stale_chunks(doc.doc_id, doc.content_hash)
 
     def prune(self, sources: list[str], *, produced: dict[str, set[str]], dry_run: bool) -> int:
         """Remove documents under the given folders whose file is gone.

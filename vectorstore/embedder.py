@@ -29,10 +29,23 @@ Vectors = NDArray[np.float32]
 class Embedder(Protocol):
     """What the store, the chunker and the answer chain need from an embedding model."""
 
-    model_id: str
-    dimension: int
-    max_tokens: int
-    embedded_count: int
+    @property
+    def model_id(self) -> str:
+        """The model's identity, recorded in the collection it builds."""
+        ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces the model reads, without its special tokens."""
+        ...
+
+    @property
+    def embedded_count(self) -> int:
+        """Texts embedded so far (tests and benchmarks prove skips with it)."""
+        ...
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Return one L2-normalised row per text."""
@@ -102,11 +115,15 @@ class LazyEmbedder:
     """
 
     def __init__(self, model_id: str, load_path: str, build: Callable[[], Embedder]) -> None:
-        self.model_id = model_id
+        self._model_id = model_id
         self._load_path = load_path
         self._build = build
         self._inner: Embedder | None = None
         self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
 
     @property
     def loaded(self) -> bool:
@@ -148,14 +165,17 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(load_path, device="cpu")
-        except Exception as exc:  # noqa: BLE001 - any loader failure means the same to a user
+        except Exception as exc:
             raise EmbedderError(
                 f"cannot load embedding model {model_id!r} offline ({exc.__class__.__name__}): "
                 "set BRIEFBOT_EMBEDDING_MODEL to a local sentence-transformers folder"
             ) from exc
         self.model_id = model_id
-        self.dimension = int(self._model.get_embedding_dimension())
-        self.max_tokens = int(self._model.max_seq_length) - 2
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:
+            raise EmbedderError(f"model {model_id!r} does not declare its embedding dimension")
+        self.dimension = int(dimension)
+        self.max_tokens = int(self._model.max_seq_length or 256) - 2
         self.embedded_count = 0
         self._batch_size = batch_size
         self._tokenizer: Any = self._model.tokenizer

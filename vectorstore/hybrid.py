@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Literal
 
 from vectorstore.embedder import Embedder
 from vectorstore.fusion import (
+    RRF_K,
     FusionWeights,
     mentioned_sources,
     near_duplicate,
@@ -20,6 +22,7 @@ from vectorstore.records import SearchFilters, SearchHit
 from vectorstore.store import ChromaStore, StoredChunk
 
 logger = logging.getLogger(__name__)
+SearchMode = Literal["hybrid", "dense", "keyword"]
 
 
 def to_hit(chunk: StoredChunk, score: float) -> SearchHit:
@@ -64,14 +67,27 @@ class HybridSearcher:
             return self._index
 
     def search(
-        self, query: str, *, top_k: int = 10, filters: SearchFilters | None = None
+        self,
+        query: str,
+        *,
+        top_k: int = 10,
+        filters: SearchFilters | None = None,
+        mode: SearchMode = "hybrid",
     ) -> list[SearchHit]:
-        """The top chunks for a query, best first."""
+        """The top chunks for a query, best first (``mode`` isolates one arm for evaluation)."""
         index = self.keyword_index()
-        vector = self.embedder.embed([query])[0]
-        dense = self.store.dense_query(vector, k=self.candidates, filters=filters)
-        sparse = index.search(query, k=self.candidates, filters=filters)
-        return self.fuse(query, dense, [c for c, _ in sparse], index=index, top_k=top_k)
+        dense: list[StoredChunk] = []
+        sparse: list[StoredChunk] = []
+        if mode != "keyword":
+            vector = self.embedder.embed([query])[0]
+            dense = self.store.dense_query(vector, k=self.candidates, filters=filters)
+        if mode != "dense":
+            sparse = [c for c, _ in index.search(query, k=self.candidates, filters=filters)]
+        if mode == "dense":
+            return [to_hit(c, 1.0 - c.distance) for c in dense[:top_k]]
+        if mode == "keyword":
+            return [to_hit(c, 1.0 / (RRF_K + i)) for i, c in enumerate(sparse[:top_k], start=1)]
+        return self.fuse(query, dense, sparse, index=index, top_k=top_k)
 
     def fuse(
         self,

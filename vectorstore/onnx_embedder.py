@@ -124,20 +124,17 @@ def export_onnx(load_path: Path, target: Path) -> None:
 
     torch and transformers are imported here only: this runs once per model and machine.
     """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from vectorstore.embedder import quiet_model_loading
+
+    quiet_model_loading()  # offline, no progress bars or load reports in users' terminals
     try:
         import torch
         from transformers import AutoModel
-        from transformers.utils import logging as hf_logging
     except ImportError as exc:  # pragma: no cover - torch is a dependency
         raise EmbedderError(
             "exporting the ONNX model needs torch and transformers (once): "
             "pip install torch transformers"
         ) from exc
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
     # Eager attention traces to plain ops that every onnxruntime build runs.
     model = AutoModel.from_pretrained(str(load_path), attn_implementation="eager")
     model.eval()
@@ -182,7 +179,7 @@ def quantize_int8(source: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     root = logging.getLogger()
-    hush = _DropMessage("pre-processing before quantization")  # a root-logger warning every call
+    hush = _HushRootLogger()  # the quantiser logs per-tensor notes and advice to the root logger
     root.addFilter(hush)
     try:
         quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
@@ -190,15 +187,11 @@ def quantize_int8(source: Path, target: Path) -> None:
         root.removeFilter(hush)
 
 
-class _DropMessage(logging.Filter):
-    """Drops log records containing one fixed phrase (noise from a library, not our logs)."""
-
-    def __init__(self, phrase: str) -> None:
-        super().__init__()
-        self.phrase = phrase
+class _HushRootLogger(logging.Filter):
+    """Drops below-error records sent straight to the root logger (library noise, not ours)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return self.phrase not in record.getMessage()
+        return record.name != "root" or record.levelno >= logging.ERROR
 
 
 class OnnxEmbedder:
@@ -293,6 +286,7 @@ class OnnxEmbedder:
         tmp = _atomic_target(final)
         try:
             make(tmp)
+            tmp.chmod(0o644)  # mkstemp makes it private; the cache may be shared by users
             tmp.replace(final)
         except EmbedderError:
             raise

@@ -68,7 +68,7 @@ def make_chroma_client(location: StoreLocation) -> Any:
         return chromadb.PersistentClient(path=str(path), settings=settings)
     except VectorStoreError:
         raise
-    except Exception as exc:  # noqa: BLE001 - chroma raises many unrelated types for "unreachable"
+    except Exception as exc:
         where = location.chroma_url or str(location.data_dir)
         raise StoreUnavailableError(f"cannot open the Chroma store at {where}: {exc}") from exc
 
@@ -145,13 +145,14 @@ class ChromaStore:
             self._docs = client.get_or_create_collection(
                 f"{location.collection}_documents", embedding_function=None
             )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise StoreUnavailableError(f"cannot open collection {location.collection!r}: {exc}") from exc
         self._check_model()
 
     def _identity(self) -> Metadata:
         meta: Metadata = {"embedding_model": self.model_id, "revision": uuid.uuid4().hex}
-        recorded = (self._chunks.metadata or {}).get("embedding_dimension") if hasattr(self, "_chunks") else None
+        existing = getattr(self, "_chunks", None)
+        recorded = (existing.metadata or {}).get("embedding_dimension") if existing is not None else None
         dimension = self.dimension if self.dimension is not None else recorded
         if dimension is not None:
             meta["embedding_dimension"] = int(dimension)
@@ -182,14 +183,14 @@ class ChromaStore:
         try:
             self._client.heartbeat()
             self._chunks.count()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise StoreUnavailableError(f"the Chroma store does not answer: {exc}") from exc
 
     def revision(self) -> str:
         """A stamp that changes on every write, read fresh so other processes' writes show."""
         try:
             collection = self._client.get_collection(self.location.collection, embedding_function=None)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise StoreUnavailableError(f"the Chroma store does not answer: {exc}") from exc
         return str((collection.metadata or {}).get("revision", ""))
 
@@ -202,7 +203,7 @@ class ChromaStore:
             return call()
         except VectorStoreError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise StoreUnavailableError(f"Chroma request failed: {exc}") from exc
 
     # -- documents -------------------------------------------------------------------------------
@@ -233,13 +234,19 @@ class ChromaStore:
         return sorted(records, key=lambda r: (r.published or "", r.title), reverse=True)
 
     def put_document(self, record: DocumentRecord, text: str) -> None:
-        """Write the record last, after its chunks: a record means 'this version is complete'."""
+        """Write the record last, after its chunks: a record means 'this version is complete'.
+
+        Chroma's upsert merges metadata into the old record's, so every field this version lacks
+        is sent as None (which deletes it); otherwise an old ``duplicate_of`` or date survives.
+        """
+        metadata: dict[str, Any] = dict.fromkeys(DocumentRecord.__dataclass_fields__)
+        metadata.update(record.to_metadata())
         self._guard(
             lambda: self._docs.upsert(
                 ids=[record.doc_id],
                 embeddings=[_RECORD_VECTOR],
                 documents=[text],
-                metadatas=[record.to_metadata()],
+                metadatas=[metadata],
             )
         )
 

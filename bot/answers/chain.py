@@ -6,7 +6,7 @@ This is the one call every edge makes (`ask`); it knows nothing of HTTP or Slack
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.answers.citations import MarkerRewriter, build_citations
@@ -39,17 +39,22 @@ class AnswerChain:
     history_turns: int = 4
     _suggest_k: int = field(default=3)
 
-    def standalone(self, question: str, session_id: str) -> str:
-        """The follow-up rewritten with the session's history (unchanged for a first question)."""
-        history = [(t.question, t.standalone_question) for t in self.sessions.turns(session_id)]
-        if not history:
+    def standalone(self, question: str, session_id: str, *, history: Sequence[str] = ()) -> str:
+        """The follow-up rewritten with the session's history (unchanged for a first question).
+
+        ``history``: earlier messages of a conversation this store has not seen (a Slack thread
+        the bot joins late), used only while the session has no turns of its own.
+        """
+        turns = [(t.question, t.standalone_question) for t in self.sessions.turns(session_id)]
+        pairs = turns or [(m, m) for m in history]
+        if not pairs:
             return question.strip()
         if self.condenser is not None:
             try:
-                return self.condenser(question, history[-self.history_turns :])
+                return self.condenser(question, pairs[-self.history_turns :])
             except GeneratorUnavailableError as exc:
                 logger.warning("condense via LLM failed (%s); using the deterministic rewrite", exc)
-        return rewrite_follow_up(question, history[-1][1])
+        return rewrite_follow_up(question, pairs[-1][1])
 
     def ask(
         self,
@@ -58,10 +63,11 @@ class AnswerChain:
         session_id: str | None = None,
         filters: SearchFilters | None = None,
         on_token: TokenSink | None = None,
+        history: Sequence[str] = (),
     ) -> Answer:
         """Answer one question; the turn is stored under ``session_id`` (a new one if None)."""
         session_id = session_id or new_session_id()
-        standalone = self.standalone(question, session_id)
+        standalone = self.standalone(question, session_id, history=history)
         hits = self.searcher.search(standalone, top_k=self.top_k, filters=filters)
         answer = self._answer(standalone, hits, session_id, on_token)
         self.sessions.add_turn(session_id, question, standalone, answer.to_json())

@@ -84,7 +84,8 @@ def build_citations(
     if streamed is None:
         text = rewriter.feed(draft.text) + rewriter.flush()
     else:
-        text = draft.text
+        # The same numbering the streamed tokens already showed (every marker is in ``order``).
+        text = MARKER.sub(rewriter._replace, draft.text)
     claims = claims_by_passage(draft.text)
     citations: list[Citation] = []
     keep: dict[int, int] = {}

@@ -78,7 +78,7 @@ class OpenAIGenerator:
             text = self._stream(messages, on_token) if on_token else self._invoke(messages)
         except GeneratorUnavailableError:
             raise
-        except Exception as exc:  # noqa: BLE001 - adapter edge: any client failure means "unavailable"
+        except Exception as exc:
             raise GeneratorUnavailableError(f"LLM request failed: {exc.__class__.__name__}: {exc}") from exc
         text = text.strip()
         if not text or text.startswith(NOT_FOUND):
@@ -112,6 +112,6 @@ class OpenAIGenerator:
         prompt = render_prompt("condense", history=lines, question=question)
         try:
             text = str(self.chat_model.invoke([("user", prompt)]).content).strip()
-        except Exception as exc:  # noqa: BLE001 - adapter edge
+        except Exception as exc:
             raise GeneratorUnavailableError(f"LLM condense failed: {exc.__class__.__name__}") from exc
         return text.splitlines()[0].strip() if text else question

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
 from bot.answers.models import Answer
 from bot.cli.common import services_from_context, user_errors
 from bot.cli.filters import build_filters, filter_options
+from bot.evaluation import evaluate_answers, evaluate_multihop, is_multihop, load_questions
 from bot.sessions import new_session_id
 
 
@@ -104,3 +106,31 @@ def chat(ctx: click.Context, sources: tuple[str, ...], since: str | None, until:
             click.echo(f"(understood as: {answer.standalone_question})")
         print_answer(answer)
         click.echo()
+
+
+@click.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
+@click.pass_context
+@user_errors
+def evaluate(ctx: click.Context, file: Path, as_json: bool) -> None:
+    """Run a question set in FILE and print metrics.
+
+    MultiHop-RAG questions (query + evidence_list) give retrieval Hits@4, Hits@10 and MRR@10
+    over non-null queries; `{"question", "answer_keywords", "sources"}` lines give answer
+    keyword accuracy, citation hit rate and the refusal rate on questions with no sources.
+    """
+    items = load_questions(file)
+    services = services_from_context(ctx)
+    if is_multihop(items):
+        result = evaluate_multihop(items, lambda q, k: services.searcher.search(q, top_k=k))
+    else:
+        result = evaluate_answers(items, lambda q: services.chain.ask(q))
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    for key, value in result.items():
+        if key != "by_type":
+            click.echo(f"{key}: {value}")
+    for kind, scores in result.get("by_type", {}).items():
+        click.echo(f"  {kind}: {scores}")

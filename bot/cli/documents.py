@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -60,7 +61,7 @@ def list_documents(ctx: click.Context, as_json: bool) -> None:
     """List documents, newest first: id, title, outlet, date, URL and chunk count."""
     store = services_from_context(ctx).read_only_store()
     records = store.list_documents()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "doc_id": r.doc_id,
             "title": r.title,
@@ -81,7 +82,8 @@ def list_documents(ctx: click.Context, as_json: bool) -> None:
     for row in rows:
         date = (row["published"] or "undated")[:10]
         dup = f"  (duplicate of {row['duplicate_of']})" if row.get("duplicate_of") else ""
-        click.echo(f"{row['doc_id']}  {date}  {row['source'] or '-'}  {row['title']}  [{row['chunks']} chunks]{dup}")
+        line = f"{row['doc_id']}  {date}  {row['source'] or '-'}  {row['title']}"
+        click.echo(f"{line}  [{row['chunks']} chunks]{dup}")
     click.echo(f"{len(rows)} documents")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.answers import ask, chat, search
+from bot.cli.answers import ask, chat, evaluate, search
 from bot.cli.common import configure_logging
 from bot.cli.documents import docs, ingest
 
@@ -27,6 +27,7 @@ cli.add_command(docs)
 cli.add_command(search)
 cli.add_command(ask)
 cli.add_command(chat)
+cli.add_command(evaluate)
 
 
 def main() -> None:

@@ -13,6 +13,16 @@ from ingest.loaders.text import decode, fallback_title
 _OPTIONAL = ("url", "source", "author")
 
 
+_TEXT_KEYS = ("text", "body", "content")
+
+
+def _body(item: object) -> str:
+    """The text of a line; `body` and `content` are accepted too (common in news dumps)."""
+    if not isinstance(item, dict):
+        return ""
+    return next((str(item[k]) for k in _TEXT_KEYS if isinstance(item.get(k), str) and item[k].strip()), "")
+
+
 def load_jsonl(
     data: bytes, *, locator: str, path: str | None = None
 ) -> Iterator[LoadedDocument | LoaderError]:
@@ -29,10 +39,11 @@ def load_jsonl(
         except json.JSONDecodeError as exc:
             yield LoaderError(f"{where}: line {number} is not valid JSON ({exc.msg}): fix or remove it")
             continue
-        if not isinstance(item, dict) or not str(item.get("text") or "").strip():
+        raw = _body(item)
+        if not raw.strip():
             yield LoaderError(f"{where}: line {number} has no \"text\" field: each line needs one")
             continue
-        body = str(item["text"]).replace("\r\n", "\n").strip()
+        body = raw.replace("\r\n", "\n").strip()
         fields = {k: str(item[k]).strip() or None for k in _OPTIONAL if item.get(k)}
         yield LoadedDocument(
             text=body,

@@ -21,7 +21,7 @@ def load_pdf(data: bytes, *, locator: str, path: str | None = None) -> LoadedDoc
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
+        info: dict[str, object] = dict(reader.metadata or {})
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
         raise LoaderError(f"{locator}: not a readable PDF ({exc}): re-export or re-download it") from exc
     text = "\n\n".join(p.strip() for p in pages if p.strip())

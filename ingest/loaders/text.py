@@ -10,7 +10,11 @@ from ingest.dates import find_written_date, normalise_date
 from ingest.document import LoadedDocument
 from ingest.errors import LoaderError
 
-_FIELD = re.compile(r"^\s*(?:\*\*)?(published|date|source|outlet|publisher|author|by|url|link)(?:\*\*)?\s*:\s*(?:\*\*)?\s*(.+?)\s*$", re.I)
+_FIELD = re.compile(
+    r"^\s*(?:\*\*)?(published|date|source|outlet|publisher|author|by|url|link)(?:\*\*)?"
+    r"\s*:\s*(?:\*\*)?\s*(.+?)\s*$",
+    re.I,
+)
 _KEYS = {
     "published": "published",
     "date": "published",

@@ -1,0 +1,1 @@
+"""Route modules, one per feature; each handler translates the request and calls the core once."""
