@@ -13,47 +13,47 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from bot.evaluation import first_relevant_rank, load_questions, normalise, score_ranks
-from bot.services import build_services
-from bot.settings import Settings
-from vectorstore.fusion import FusionWeights
-from vectorstore.hybrid import HybridSearcher
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # bench/ingest.py must not shadow the ingest package
+
+from bot.evaluation import first_relevant_rank, load_questions, normalise, score_ranks  # noqa: E402
+from bot.services import build_services  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from vectorstore.hybrid import HybridSearcher  # noqa: E402
+
 EVAL = ROOT.parent / "shared" / "eval" / "multihop-rag"
-SPLITS = {"diag": "questions.diag.jsonl", "heldout": "questions.heldout.jsonl", "sample": "questions.sample.jsonl"}
+SPLITS = {
+    "diag": "questions.diag.jsonl",
+    "heldout": "questions.heldout.jsonl",
+    "sample": "questions.sample.jsonl",
+}
 
 
 def non_null(items: list[dict]) -> list[dict]:
     return [q for q in items if q.get("evidence_list") and q.get("question_type") != "null_query"]
 
 
-def arms(searcher: HybridSearcher, queries: list[str]) -> dict[str, tuple[list, list]]:
+def arms(searcher: HybridSearcher, queries: list[str]) -> dict[str, list]:
+    """Every ranked list the hybrid fuses, computed once per query."""
     index = searcher.keyword_index()
-    vectors = searcher.embedder.embed(queries)
-    out = {}
-    for query, vector in zip(queries, vectors, strict=True):
-        dense = searcher.store.dense_query(vector, k=searcher.candidates)
-        sparse = [c for c, _ in index.search(query, k=searcher.candidates)]
-        out[query] = (dense, sparse)
-    return out
+    return {q: searcher.candidate_lists(q, index=index) for q in queries}
 
 
 def evaluate(searcher: HybridSearcher, items: list[dict], cache: dict, mode: str) -> dict:
     index = searcher.keyword_index()
     ranks = []
     for item in items:
-        dense, sparse = cache[item["query"]]
-        if mode == "dense":
-            texts = [c.text for c in dense[:10]]
-        elif mode == "keyword":
-            texts = [c.text for c in sparse[:10]]
+        lists = cache[item["query"]]
+        if mode in ("dense", "keyword"):
+            whole = next(r for r in lists if r.arm == mode)
+            texts = [c.text for c in whole.chunks[:10]]
         else:
-            texts = [h.text for h in searcher.fuse(item["query"], dense, sparse, index=index, top_k=10)]
+            texts = [h.text for h in searcher.fuse(item["query"], lists, index=index, top_k=10)]
         ranks.append(first_relevant_rank(texts, [e["fact"] for e in item["evidence_list"]]))
     return score_ranks(ranks).to_json()
 
@@ -65,12 +65,19 @@ def fact_coverage(searcher: HybridSearcher, items: list[dict]) -> dict:
     ceiling = sum(
         1 for q in items if any(any(normalise(e["fact"]) in c for c in chunks) for e in q["evidence_list"])
     )
-    return {"facts": len(facts), "facts_whole": whole, "share": round(whole / max(len(facts), 1), 4),
-            "query_ceiling": round(ceiling / max(len(items), 1), 4), "chunks": len(chunks)}
+    return {
+        "facts": len(facts),
+        "facts_whole": whole,
+        "share": round(whole / max(len(facts), 1), 4),
+        "query_ceiling": round(ceiling / max(len(items), 1), 4),
+        "chunks": len(chunks),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/briefbot-multihop"))
     parser.add_argument("--grid", action="store_true", help="search fusion weights on the dev split")
     args = parser.parse_args()
@@ -87,8 +94,10 @@ def main() -> None:
     if args.grid:
         grid(searcher, splits["diag"], cache)
         return
-    results = {name: {mode: evaluate(searcher, items, cache, mode) for mode in ("dense", "keyword", "hybrid")}
-               for name, items in splits.items()}
+    results = {
+        name: {mode: evaluate(searcher, items, cache, mode) for mode in ("dense", "keyword", "hybrid")}
+        for name, items in splits.items()
+    }
     results["coverage"] = fact_coverage(searcher, splits["sample"])
     results["weights"] = searcher.weights.__dict__
     print("| split | mode | queries | Hits@4 | Hits@10 | MRR@10 |\n|---|---|---|---|---|---|")
@@ -104,12 +113,12 @@ def main() -> None:
 def grid(searcher: HybridSearcher, items: list[dict], cache: dict) -> None:
     base = searcher.weights
     rows = []
-    for dense, source, recency in itertools.product((0.3, 0.5, 0.7, 1.0), (0.0, 0.5, 1.0, 2.0), (0.0, 0.5)):
-        searcher.weights = replace(base, dense=dense, keyword=1.0, source_boost=source, recency_boost=recency)
+    for dense, source, day in itertools.product((0.15, 0.25, 0.35, 0.5), (0.0, 0.5, 1.0), (0.0, 0.5, 1.0)):
+        searcher.weights = replace(base, dense=dense, keyword=1.0, source_boost=source, date_boost=day)
         r = evaluate(searcher, items, cache, "hybrid")
-        rows.append((r["mrr@10"], r["hits@10"], dense, source, recency))
-    for row in sorted(rows, reverse=True)[:12]:
-        print("mrr %.4f hits10 %.4f dense=%s source=%s recency=%s" % row)
+        rows.append((r["mrr@10"], r["hits@10"], dense, source, day))
+    for row in sorted(rows, reverse=True)[:15]:
+        print("mrr {:.4f} hits10 {:.4f} dense={} source={} date={}".format(*row))
     searcher.weights = base
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from vectorstore.text import words
 
@@ -26,10 +28,11 @@ def wants_recent(question: str) -> bool:
 class FusionWeights:
     """Tunable weights; defaults were tuned on the MultiHop-RAG dev questions (docs/benchmarks.md)."""
 
-    dense: float = 1.0
+    dense: float = 0.25
     keyword: float = 1.0
     source_boost: float = 0.5
     recency_boost: float = 0.5
+    date_boost: float = 0.5
 
 
 def rrf(rankings: Mapping[str, Sequence[str]], weights: Mapping[str, float]) -> dict[str, float]:
@@ -68,3 +71,44 @@ def near_duplicate(a: str, b: str, *, threshold: float = 0.9) -> bool:
     if not wa or not wb:
         return a.strip() == b.strip()
     return len(wa & wb) / len(wa | wb) >= threshold
+
+
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_WRITTEN_DATE = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),?\s+(\d{4})\b", re.IGNORECASE)
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def mentioned_dates(question: str) -> set[date]:
+    """Calendar dates written in a question ("published on October 13, 2023", "2026-03-12")."""
+    found: set[date] = set()
+    for month, day, year in _WRITTEN_DATE.findall(question):
+        with contextlib.suppress(ValueError):
+            found.add(date(int(year), _MONTHS.index(month.lower()) + 1, int(day)))
+    for year, month, day in _ISO_DATE.findall(question):
+        with contextlib.suppress(ValueError):
+            found.add(date(int(year), int(month), int(day)))
+    return found
+
+
+def matches_date(published: str | None, dates: set[date], *, slack_days: int = 1) -> bool:
+    """Whether a document's date is within a day of a date the question names (time zones)."""
+    if not published or not dates:
+        return False
+    try:
+        day = date.fromisoformat(published[:10])
+    except ValueError:
+        return False
+    return any(abs((day - wanted).days) <= slack_days for wanted in dates)

@@ -1,4 +1,9 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 arms, fused, boosted by metadata, de-duplicated."""
+"""Hybrid retrieval: dense (Chroma) and BM25 arms, fused, boosted by metadata, de-duplicated.
+
+Questions often name outlets and dates ("the TechCrunch report published on October 13"), so
+after reciprocal rank fusion, chunks from a named outlet and from a named date get a boost, and
+questions about the latest state favour the newest documents. Weights: docs/benchmarks.md.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from vectorstore.embedder import Embedder
 from vectorstore.fusion import (
     RRF_K,
     FusionWeights,
+    matches_date,
+    mentioned_dates,
     mentioned_sources,
     near_duplicate,
     recency_rank,
@@ -40,6 +47,14 @@ def to_hit(chunk: StoredChunk, score: float) -> SearchHit:
         end=int(meta.get("end", 0)),
         score=score,
     )
+
+
+@dataclass(frozen=True)
+class RankedList:
+    """One arm's ranked candidates."""
+
+    arm: Literal["dense", "keyword"]
+    chunks: list[StoredChunk]
 
 
 @dataclass
@@ -76,45 +91,57 @@ class HybridSearcher:
     ) -> list[SearchHit]:
         """The top chunks for a query, best first (``mode`` isolates one arm for evaluation)."""
         index = self.keyword_index()
-        dense: list[StoredChunk] = []
-        sparse: list[StoredChunk] = []
-        if mode != "keyword":
-            vector = self.embedder.embed([query])[0]
-            dense = self.store.dense_query(vector, k=self.candidates, filters=filters)
-        if mode != "dense":
-            sparse = [c for c, _ in index.search(query, k=self.candidates, filters=filters)]
+        lists = self.candidate_lists(query, index=index, filters=filters, mode=mode)
         if mode == "dense":
-            return [to_hit(c, 1.0 - c.distance) for c in dense[:top_k]]
+            return [to_hit(c, 1.0 - c.distance) for c in lists[0].chunks[:top_k]]
         if mode == "keyword":
-            return [to_hit(c, 1.0 / (RRF_K + i)) for i, c in enumerate(sparse[:top_k], start=1)]
-        return self.fuse(query, dense, sparse, index=index, top_k=top_k)
+            return [to_hit(c, 1.0 / (RRF_K + i)) for i, c in enumerate(lists[0].chunks[:top_k], 1)]
+        return self.fuse(query, lists, index=index, top_k=top_k)
 
-    def fuse(
+    def candidate_lists(
         self,
         query: str,
-        dense: list[StoredChunk],
-        sparse: list[StoredChunk],
         *,
         index: KeywordIndex,
-        top_k: int,
+        filters: SearchFilters | None = None,
+        mode: SearchMode = "hybrid",
+    ) -> list[RankedList]:
+        """Ranked candidates from the dense arm and the keyword arm (either alone by ``mode``)."""
+        lists: list[RankedList] = []
+        if mode != "keyword":
+            vector = self.embedder.embed([query])[0]
+            lists.append(
+                RankedList("dense", self.store.dense_query(vector, k=self.candidates, filters=filters))
+            )
+        if mode != "dense":
+            found = [c for c, _ in index.search(query, k=self.candidates, filters=filters)]
+            lists.append(RankedList("keyword", found))
+        return lists
+
+    def fuse(
+        self, query: str, lists: list[RankedList], *, index: KeywordIndex, top_k: int
     ) -> list[SearchHit]:
-        """Combine the two arms and apply outlet, recency and duplicate rules."""
-        chunks = {c.chunk_id: c for c in [*dense, *sparse]}
+        """Combine the lists and apply outlet, recency and duplicate rules."""
+        chunks = {c.chunk_id: c for ranked in lists for c in ranked.chunks}
+        w = self.weights
         scores = rrf(
-            {"dense": [c.chunk_id for c in dense], "keyword": [c.chunk_id for c in sparse]},
-            {"dense": self.weights.dense, "keyword": self.weights.keyword},
+            {r.arm: [c.chunk_id for c in r.chunks] for r in lists},
+            {"dense": w.dense, "keyword": w.keyword},
         )
-        scale = (self.weights.dense + self.weights.keyword) / (60 + 1)
+        scale = (w.dense + w.keyword) / (RRF_K + 1)
         named = mentioned_sources(query, index.source_names)
+        dates = mentioned_dates(query)
         ids = list(scores)
-        if named:
-            for cid in ids:
-                if chunks[cid].metadata.get("source_key") in named:
-                    scores[cid] += self.weights.source_boost * scale
+        for cid in ids:
+            meta = chunks[cid].metadata
+            if named and meta.get("source_key") in named:
+                scores[cid] += w.source_boost * scale
+            if dates and matches_date(meta.get("published"), dates):
+                scores[cid] += w.date_boost * scale
         if wants_recent(query):
             stamps = [chunks[cid].metadata.get("published_ts") for cid in ids]
             for cid, fresh in zip(ids, recency_rank(stamps), strict=True):
-                scores[cid] += self.weights.recency_boost * scale * fresh
+                scores[cid] += w.recency_boost * scale * fresh
         ranked = sorted(ids, key=lambda cid: scores[cid], reverse=True)
         hits: list[SearchHit] = []
         for cid in ranked:

@@ -16,36 +16,72 @@ from vectorstore.records import SearchHit
 from vectorstore.text import terms
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
-_PARTIAL = re.compile(r"\[\d{0,3}$")
-_SOURCES_TAIL = re.compile(r"\n\s*(\*\*)?(sources|references)(\*\*)?\s*:.*\Z", re.IGNORECASE | re.DOTALL)
+# A marker with the blanks before it: a dropped marker takes them along ("rose [9]." -> "rose.").
+_SPACED_MARKER = re.compile(r"([ \t]*)\[(\d{1,3})\]")
+# Held back while streaming: trailing blanks and an unfinished "[12", which may still change.
+_HOLD = re.compile(r"\s*(?:\[\d{0,3})?\Z")
+_SOURCES_HEADING = re.compile(r"\n\s*(\*\*)?(sources|references)(\*\*)?\s*:", re.IGNORECASE)
+_SOURCES_TAIL = re.compile(_SOURCES_HEADING.pattern + r".*\Z", re.IGNORECASE | re.DOTALL)
+_HEADINGS = ("sources", "references")
+
+
+def _could_become_heading(line: str) -> bool:
+    """Whether an unfinished last line may still turn out to be "Sources:" or "**References**:"."""
+    word = line.strip().strip("*").strip().casefold()
+    return any(name.startswith(word) for name in _HEADINGS)
 
 
 @dataclass
 class MarkerRewriter:
-    """Renumbers ``[n]`` markers as text arrives; holds back a possibly unfinished ``[12``."""
+    """Renumbers ``[n]`` markers as text arrives, so streamed tokens match the final answer.
+
+    It holds back what may still change: an unfinished ``[12``, trailing blanks (a dropped
+    marker takes the blanks before it along), and a last line that may become a "Sources:"
+    heading; the model's own source list is never shown, streamed or not.
+    """
 
     valid: set[int]
     order: list[int] = field(default_factory=list)
     _pending: str = ""
+    _closed: bool = False
 
     def _replace(self, match: re.Match[str]) -> str:
-        passage = int(match.group(1))
+        blanks, passage = match.group(1), int(match.group(2))
         if passage not in self.valid:
             return ""
         if passage not in self.order:
             self.order.append(passage)
-        return f"[{self.order.index(passage) + 1}]"
+        return f"{blanks}[{self.order.index(passage) + 1}]"
+
+    def rewrite(self, text: str) -> str:
+        """Renumber every marker of a complete text, continuing this rewriter's numbering."""
+        return _SPACED_MARKER.sub(self._replace, text)
 
     def feed(self, text: str) -> str:
+        if self._closed:
+            return ""
         buffer = self._pending + text
-        partial = _PARTIAL.search(buffer)
-        cut = partial.start() if partial else len(buffer)
+        heading = _SOURCES_HEADING.search(buffer)
+        if heading:
+            self._closed, self._pending = True, ""
+            return self.rewrite(buffer[: heading.start()].rstrip())
+        hold = _HOLD.search(buffer)
+        cut = hold.start() if hold else len(buffer)
+        line_start = buffer.rfind("\n")
+        if line_start >= 0 and _could_become_heading(buffer[line_start:]):
+            cut = min(cut, len(buffer[:line_start].rstrip()))
         self._pending = buffer[cut:]
-        return MARKER.sub(self._replace, buffer[:cut])
+        return self.rewrite(buffer[:cut])
 
     def flush(self) -> str:
+        """The rest of the text (trailing blanks dropped, as in the final answer)."""
         rest, self._pending = self._pending, ""
-        return MARKER.sub(self._replace, rest)
+        return "" if self._closed else self.rewrite(rest).rstrip()
+
+    def restart(self) -> None:
+        """Forget everything: another generator is about to answer instead (the fallback)."""
+        self.order.clear()
+        self._pending, self._closed = "", False
 
 
 def tidy(text: str) -> str:
@@ -85,7 +121,7 @@ def build_citations(
         text = rewriter.feed(draft.text) + rewriter.flush()
     else:
         # The same numbering the streamed tokens already showed (every marker is in ``order``).
-        text = MARKER.sub(rewriter._replace, draft.text)
+        text = rewriter.rewrite(draft.text)
     claims = claims_by_passage(draft.text)
     citations: list[Citation] = []
     keep: dict[int, int] = {}
@@ -100,5 +136,7 @@ def build_citations(
             Citation(len(citations) + 1, hit.doc_id, hit.title, hit.url, hit.source, hit.published, quote)
         )
     if len(keep) != len(rewriter.order):
-        text = MARKER.sub(lambda m: f"[{keep[int(m.group(1))]}]" if int(m.group(1)) in keep else "", text)
+        text = _SPACED_MARKER.sub(
+            lambda m: f"{m.group(1)}[{keep[int(m.group(2))]}]" if int(m.group(2)) in keep else "", text
+        )
     return tidy(text), citations

@@ -17,7 +17,10 @@ _PRONOUN = re.compile(
     r"|\b(that|this|these|those)\b(?=\s*[?.!,]?\s*$|\s+(?:is|was|are|were|mean|means|affect|say)\b)",
     re.I,
 )
-_ELLIPSIS = re.compile(r"^\s*(and|or|but|also|what about|how about|and what about|same for)\b", re.I)
+# Longest openings first: "and what about" must not stop at "and".
+_ELLIPSIS = re.compile(
+    r"^\s*(and what about|and how about|what about|how about|same for|and|or|but|also)\b", re.I
+)
 _LEAD = re.compile(
     r"^\s*((what|who|whom|when|where|which|why|how)(\s+(many|much|long|often|far))?\s+)?"
     r"((is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\s+)?",
@@ -43,15 +46,23 @@ def is_follow_up(question: str) -> bool:
     )
 
 
+def resolve_pronoun(question: str, previous: str) -> str:
+    """``question`` with its first pronoun replaced by the subject of ``previous`` (if it has one)."""
+    pronoun = _PRONOUN.search(question)
+    if not pronoun:
+        return question.strip()
+    subject = subject_of(previous)
+    word = pronoun.group(0).lower()
+    replacement = f"{subject}'s" if word in {"its", "their", "his", "her"} else subject
+    return (question[: pronoun.start()] + replacement + question[pronoun.end() :]).strip()
+
+
 def rewrite_follow_up(question: str, previous_standalone: str | None) -> str:
     """Deterministic standalone form of ``question`` given the previous turn's standalone question."""
     if not previous_standalone or not is_follow_up(question):
         return question.strip()
+    if _PRONOUN.search(question) and not _ELLIPSIS.search(question):
+        return resolve_pronoun(question, previous_standalone)
     subject = subject_of(previous_standalone)
-    pronoun = _PRONOUN.search(question)
-    if pronoun and not _ELLIPSIS.search(question):
-        word = pronoun.group(0).lower()
-        replacement = f"{subject}'s" if word in {"its", "their", "his", "her"} else subject
-        return (question[: pronoun.start()] + replacement + question[pronoun.end() :]).strip()
     rest = _ELLIPSIS.sub("", question).strip(" ,?")
     return f"{rest} — {subject}?" if rest else f"{subject}?"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.answers.condense import resolve_pronoun
 from bot.answers.models import Draft, TokenSink
 from ingest.sentences import sentence_spans
 from vectorstore.embedder import Embedder
@@ -179,7 +180,14 @@ def question_parts(question: str) -> list[str]:
     if compare:
         return [compare.group(1), compare.group(2)]
     parts = [p.strip(" ,?") for p in _PART_SPLIT.split(question) if p and p.strip(" ,?")]
-    return parts if len(parts) > 1 else []
+    if len(parts) < 2:
+        return []
+    # "... coil in Canada, and when does it take effect?": "it" is the first part's subject, and
+    # without it the part would match any sentence about anything taking effect.
+    resolved = [parts[0]]
+    for part in parts[1:]:
+        resolved.append(resolve_pronoun(part, resolved[-1]))
+    return resolved
 
 
 def render(chosen: list[Candidate]) -> tuple[str, dict[int, str]]:

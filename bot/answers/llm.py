@@ -26,13 +26,18 @@ def _escape(text: str) -> str:
     return text.replace("<passage", "‹passage").replace("</passage>", "‹/passage›")
 
 
+def _attribute(text: str) -> str:
+    """An attribute value cannot end early and add attributes (a title with a double quote)."""
+    return _escape(text).replace('"', "“")
+
+
 def format_passages(passages: list[SearchHit]) -> str:
     """Numbered, delimited passages with the metadata a careful answer mentions."""
     blocks = []
     for n, hit in enumerate(passages, start=1):
-        attrs = f'n="{n}" title="{_escape(hit.title)}"'
+        attrs = f'n="{n}" title="{_attribute(hit.title)}"'
         if hit.source:
-            attrs += f' source="{_escape(hit.source)}"'
+            attrs += f' source="{_attribute(hit.source)}"'
         if hit.published:
             attrs += f' published="{hit.published[:10]}"'
         blocks.append(f"<passage {attrs}>\n{_escape(hit.text)}\n</passage>")

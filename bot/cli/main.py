@@ -7,6 +7,8 @@ import click
 from bot.cli.answers import ask, chat, evaluate, search
 from bot.cli.common import configure_logging
 from bot.cli.documents import docs, ingest
+from bot.cli.serve import serve
+from bot.cli.slack import slack
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,6 +30,8 @@ cli.add_command(search)
 cli.add_command(ask)
 cli.add_command(chat)
 cli.add_command(evaluate)
+cli.add_command(serve)
+cli.add_command(slack)
 
 
 def main() -> None:

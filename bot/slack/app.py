@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.answers.models import Answer
-from bot.errors import ConfigError
+from bot.errors import BotError, ConfigError
 from bot.services import Services
 from bot.sessions import SessionStore
 from bot.settings import Settings
@@ -28,8 +28,12 @@ from bot.slack.commands import register_commands
 from bot.slack.events import register_events
 from bot.slack.formatting import format_apology
 from bot.slack.replies import PENDING_KEY, Answerer, PendingReply, Responder
+from ingest.errors import IngestError
+from vectorstore.errors import VectorStoreError
 
 logger = logging.getLogger(__name__)
+
+KNOWN_ERRORS = (BotError, IngestError, VectorStoreError, SlackApiError)
 
 
 def require_secret(value: SecretStr | None, name: str, what: str) -> str:
@@ -79,14 +83,13 @@ def create_slack_app(
     return app
 
 
-def ignore_retries(request: BoltRequest, response: BoltResponse,
-                   next_: Callable[[], None]) -> BoltResponse | None:
+def ignore_retries(request: BoltRequest, next_: Callable[[], None]) -> BoltResponse | None:
     """Acknowledge Slack's retried deliveries and do nothing: the first one is being answered."""
     retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
     if retry not in ("", "0"):
         reason = (request.headers.get("x-slack-retry-reason") or ["unknown"])[0]
         logger.info("ignoring Slack's retry #%s (%s)", retry, reason)
-        return response
+        return BoltResponse(status=200, body="")
     next_()
     return None
 
@@ -97,7 +100,10 @@ def register_error_handler(app: App) -> None:
     @app.error
     def on_error(error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient,
                  respond: Respond | None) -> None:
-        logger.error("Slack request failed (%s)", type(error).__name__, exc_info=error)
+        if isinstance(error, KNOWN_ERRORS):  # a clear message already; no trace needed
+            logger.error("Slack request failed: %s", error)
+        else:
+            logger.error("Slack request failed (%s)", type(error).__name__, exc_info=error)
         apologize(client, context, body, respond)
 
 
@@ -111,7 +117,7 @@ def apologize(client: WebClient, context: BoltContext, body: dict[str, Any],
             client.chat_update(channel=pending.channel, ts=pending.ts, **message.as_kwargs())
         elif respond is not None and body.get("response_url"):
             respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
-    except (SlackApiError, SlackClientError, OSError) as exc:
+    except (SlackClientError, OSError) as exc:
         logger.error("could not post the apology either: %s", exc)
 
 

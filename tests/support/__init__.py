@@ -1,0 +1,1 @@
+"""Test support: loopback servers that speak real protocols, helpers that inspect real stores."""
