@@ -19,7 +19,7 @@ from ingest.chunk import ChunkPlan
 from ingest.fetch import Fetcher
 from ingest.pipeline import Ingestor
 from ingest.sources import SourceLoader
-from vectorstore.embedder import Embedder, make_embedder, resolve_model
+from vectorstore.embedder import CachedEmbedder, Embedder, make_embedder, resolve_model
 from vectorstore.hybrid import HybridSearcher
 from vectorstore.store import ChromaStore, StoreLocation, open_store
 
@@ -72,8 +72,13 @@ class Services:
         return open_store(store_location(self.settings), model_id=model_id, dimension=None)
 
     @cached_property
+    def query_embedder(self) -> Embedder:
+        """The embedder behind an LRU cache, for questions and answer sentences (not ingest)."""
+        return CachedEmbedder(self.embedder)
+
+    @cached_property
     def searcher(self) -> HybridSearcher:
-        return HybridSearcher(self.store, self.embedder)
+        return HybridSearcher(self.store, self.query_embedder)
 
     @cached_property
     def sessions(self) -> SessionStore:
@@ -85,7 +90,7 @@ class Services:
             self.settings,
             searcher=self.searcher,
             store=self.store,
-            embedder=self.embedder,
+            embedder=self.query_embedder,
             sessions=self.sessions,
         )
 

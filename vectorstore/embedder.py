@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -228,3 +229,58 @@ def make_embedder(
             )
         case _:
             raise EmbedderError(f"unknown embedding backend {backend!r}: use torch, onnx or onnx-int8")
+
+
+class CachedEmbedder:
+    """An LRU cache of vectors by text in front of an embedder.
+
+    Answering embeds the question and a pool of candidate sentences; popular questions retrieve
+    the same chunks again and again, so their sentences are embedded once, not on every answer.
+    """
+
+    def __init__(self, inner: Embedder, *, maxsize: int = 20_000) -> None:
+        self._inner = inner
+        self._maxsize = maxsize
+        self._vectors: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self._inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._inner.dimension
+
+    @property
+    def max_tokens(self) -> int:
+        return self._inner.max_tokens
+
+    @property
+    def embedded_count(self) -> int:
+        return self._inner.embedded_count
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        fresh = self._inner.embed(missing) if missing else None
+        with self._lock:
+            if fresh is not None:
+                for text, row in zip(missing, fresh, strict=True):
+                    self._vectors[text] = row
+            rows = []
+            for text in texts:
+                row = self._vectors.get(text)
+                if row is None:  # evicted by a concurrent call between the two locks
+                    row = self._inner.embed([text])[0]
+                self._vectors[text] = row
+                self._vectors.move_to_end(text)
+                rows.append(row)
+            while len(self._vectors) > self._maxsize:
+                self._vectors.popitem(last=False)
+        if not rows:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack(rows).astype(np.float32, copy=False)
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        return self._inner.token_spans(text)

@@ -78,7 +78,7 @@ class AnswerChain:
     ) -> Answer:
         rewriter = MarkerRewriter(set(range(1, len(hits) + 1)))
         sink = _rewriting(on_token, rewriter) if on_token else None
-        draft = self._generate(question, hits, sink)
+        draft = self._generate(question, hits, sink, rewriter)
         if sink is not None and on_token is not None:
             tail = rewriter.flush()
             if tail:
@@ -95,13 +95,17 @@ class AnswerChain:
             text = f"{draft.note}\n\n{text}"
         return Answer(text, citations, session_id, question, True, draft.generator)
 
-    def _generate(self, question: str, hits: list[SearchHit], sink: TokenSink | None) -> Draft:
+    def _generate(
+        self, question: str, hits: list[SearchHit], sink: TokenSink | None, rewriter: MarkerRewriter
+    ) -> Draft:
         if not hits:
             return Draft(REFUSAL, grounded=False, generator=self.generator.name)
         try:
             return self.generator.generate(question, hits, on_token=sink)
         except GeneratorUnavailableError as exc:
             logger.warning("generator %s failed (%s); falling back to extractive", self.generator.name, exc)
+            # A stream may have broken after citing: the fallback's markers are numbered afresh.
+            rewriter.restart()
             if sink is not None:
                 sink(FALLBACK_NOTE + "\n\n")
         draft = self.fallback.generate(question, hits, on_token=sink)

@@ -59,7 +59,7 @@ class ExtractiveGenerator:
     min_similarity: float = 0.42
     min_combined: float = 0.40
     relative_cutoff: float = 0.80
-    pool_size: int = 28
+    pool_size: int = 16
     name: str = "extractive"
     weights: tuple[float, float, float] = field(default=(0.55, 0.35, 0.10))
 

@@ -139,7 +139,7 @@ def test_the_configured_model_key_and_no_streaming_are_requested(
     ask(llm_services)
     request = last_answer_request(fake)
     assert request.body["model"] == "briefbot-test-model"
-    assert request.headers.get("Authorization") == f"Bearer {API_KEY}"
+    assert request.headers.get("authorization") == f"Bearer {API_KEY}"
     assert not request.body.get("stream")
 
 

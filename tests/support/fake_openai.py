@@ -61,7 +61,7 @@ class ChatRequest:
     method: str
     path: str
     body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -160,7 +160,7 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            server.requests.append(ChatRequest("GET", self.path, {}, dict(self.headers)))
+            server.requests.append(ChatRequest("GET", self.path, {}, _headers(self)))
             if self.path.rstrip("/").endswith("/v1/models"):
                 models = {"object": "list",
                           "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "tests"}]}
@@ -172,7 +172,7 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw or b"{}")
-            server.requests.append(ChatRequest("POST", self.path, body, dict(self.headers)))
+            server.requests.append(ChatRequest("POST", self.path, body, _headers(self)))
             if not self.path.rstrip("/").endswith("/v1/chat/completions"):
                 self._json(404, _error("not found", "invalid_request_error"))
                 return
@@ -231,3 +231,8 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
 def _error(message: str, kind: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": None}}
+
+
+def _headers(handler: BaseHTTPRequestHandler) -> dict[str, str]:
+    """Request headers with lower-case names (HTTP names are case-insensitive)."""
+    return {name.lower(): value for name, value in handler.headers.items()}
