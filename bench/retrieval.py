@@ -38,22 +38,21 @@ def non_null(items: list[dict]) -> list[dict]:
     return [q for q in items if q.get("evidence_list") and q.get("question_type") != "null_query"]
 
 
-def arms(searcher: HybridSearcher, queries: list[str]) -> dict[str, list]:
-    """Every ranked list the hybrid fuses, computed once per query."""
+def arms(searcher: HybridSearcher, queries: list[str]) -> dict:
+    """Both arms' candidates with their scores, computed once per query."""
     index = searcher.keyword_index()
-    return {q: searcher.candidate_lists(q, index=index) for q in queries}
+    return {q: searcher.candidates_for(q, index=index) for q in queries}
 
 
 def evaluate(searcher: HybridSearcher, items: list[dict], cache: dict, mode: str) -> dict:
     index = searcher.keyword_index()
     ranks = []
     for item in items:
-        lists = cache[item["query"]]
+        found = cache[item["query"]]
         if mode in ("dense", "keyword"):
-            whole = next(r for r in lists if r.arm == mode)
-            texts = [c.text for c in whole.chunks[:10]]
+            texts = [c.text for c in found.ranked(mode)[:10]]
         else:
-            texts = [h.text for h in searcher.fuse(item["query"], lists, index=index, top_k=10)]
+            texts = [h.text for h in searcher.fuse(item["query"], found, index=index, top_k=10)]
         ranks.append(first_relevant_rank(texts, [e["fact"] for e in item["evidence_list"]]))
     return score_ranks(ranks).to_json()
 
@@ -87,6 +86,7 @@ def main() -> None:
         report = services.ingestor.run([str(EVAL / "documents.subset.jsonl")])
         print(f"ingested: {report.summary_line()} ({time.perf_counter() - started:.0f} s)")
     searcher = services.searcher
+    default = searcher.weights
     splits = {name: non_null(load_questions(EVAL / file)) for name, file in SPLITS.items()}
     started = time.perf_counter()
     cache = arms(searcher, sorted({q["query"] for items in splits.values() for q in items}))
@@ -94,10 +94,17 @@ def main() -> None:
     if args.grid:
         grid(searcher, splits["diag"], cache)
         return
-    results = {
-        name: {mode: evaluate(searcher, items, cache, mode) for mode in ("dense", "keyword", "hybrid")}
-        for name, items in splits.items()
-    }
+    results: dict = {}
+    for name, items in splits.items():
+        results[name] = {mode: evaluate(searcher, items, cache, mode) for mode in ("dense", "keyword")}
+        searcher.weights = replace(
+            default, method="rrf", dense=1.0, keyword=1.0, source_boost=0.0, date_boost=0.0, recency_boost=0.0
+        )
+        results[name]["rrf, equal weights, no boosts"] = evaluate(searcher, items, cache, "hybrid")
+        searcher.weights = replace(default, method="rrf")
+        results[name]["rrf, tuned weights and boosts"] = evaluate(searcher, items, cache, "hybrid")
+        searcher.weights = default
+        results[name]["hybrid (default: score fusion)"] = evaluate(searcher, items, cache, "hybrid")
     results["coverage"] = fact_coverage(searcher, splits["sample"])
     results["weights"] = searcher.weights.__dict__
     print("| split | mode | queries | Hits@4 | Hits@10 | MRR@10 |\n|---|---|---|---|---|---|")
@@ -113,7 +120,8 @@ def main() -> None:
 def grid(searcher: HybridSearcher, items: list[dict], cache: dict) -> None:
     base = searcher.weights
     rows = []
-    for dense, source, day in itertools.product((0.15, 0.25, 0.35, 0.5), (0.0, 0.5, 1.0), (0.0, 0.5, 1.0)):
+    weights = itertools.product((0.0, 0.15, 0.25, 0.5, 0.75), (0.1, 0.2, 0.3, 0.5), (0.1, 0.2, 0.4))
+    for dense, source, day in weights:
         searcher.weights = replace(base, dense=dense, keyword=1.0, source_boost=source, date_boost=day)
         r = evaluate(searcher, items, cache, "hybrid")
         rows.append((r["mrr@10"], r["hits@10"], dense, source, day))

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from vectorstore.text import words
 
@@ -26,13 +27,18 @@ def wants_recent(question: str) -> bool:
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """Tunable weights; defaults were tuned on the MultiHop-RAG dev questions (docs/benchmarks.md)."""
+    """Score-fusion weights, tuned on the MultiHop-RAG dev questions (docs/benchmarks.md).
 
-    dense: float = 0.25
+    ``keyword`` scales BM25 normalised to the query's best score (0..1); ``dense`` scales the
+    cosine distance to the best candidate; boosts are added in the same 0..1 units.
+    """
+
+    method: Literal["score", "rrf"] = "score"
     keyword: float = 1.0
-    source_boost: float = 0.5
-    recency_boost: float = 0.5
-    date_boost: float = 0.5
+    dense: float = 0.25
+    source_boost: float = 0.3
+    date_boost: float = 0.1
+    recency_boost: float = 0.15
 
 
 def rrf(rankings: Mapping[str, Sequence[str]], weights: Mapping[str, float]) -> dict[str, float]:

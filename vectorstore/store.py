@@ -315,6 +315,14 @@ class ChromaStore:
                 return
             offset += _PAGE
 
+    def get_vectors(self, ids: Sequence[str]) -> Vectors:
+        """Stored vectors of the given chunks, in the order asked (for scoring BM25-only hits)."""
+        if not ids:
+            return np.zeros((0, self.dimension or 0), dtype=np.float32)
+        got = self._guard(lambda: self._chunks.get(ids=list(ids), include=["embeddings"]))
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        return np.asarray([by_id[i] for i in ids], dtype=np.float32)
+
     def dense_query(
         self, vector: Vectors, *, k: int, filters: SearchFilters | None = None
     ) -> list[StoredChunk]:

@@ -117,12 +117,14 @@ def build_citations(
 ) -> tuple[str, list[Citation]]:
     """Final answer text (markers renumbered, invalid ones dropped) and its verified citations."""
     rewriter = streamed or MarkerRewriter(set(range(1, len(passages) + 1)))
+    # Markers in a source list the model wrote itself cite nothing: the list is never shown.
+    body = _SOURCES_TAIL.sub("", draft.text)
     if streamed is None:
-        text = rewriter.feed(draft.text) + rewriter.flush()
+        text = rewriter.feed(body) + rewriter.flush()
     else:
         # The same numbering the streamed tokens already showed (every marker is in ``order``).
-        text = rewriter.rewrite(draft.text)
-    claims = claims_by_passage(draft.text)
+        text = rewriter.rewrite(body)
+    claims = claims_by_passage(body)
     citations: list[Citation] = []
     keep: dict[int, int] = {}
     for number in rewriter.order:

@@ -26,6 +26,9 @@ _LEAD = re.compile(
     r"((is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\s+)?",
     re.I,
 )
+# "rebar — the new tariff rate on hot-rolled coil in Canada?": the follow-up's new focus, then the
+# previous subject; the extractive generator answers the focus as a part of its own.
+FOCUS_SEPARATOR = " — "
 _DETERMINER_AFTER = re.compile(r"^(the|a|an)\b", re.I)
 
 
@@ -65,4 +68,4 @@ def rewrite_follow_up(question: str, previous_standalone: str | None) -> str:
         return resolve_pronoun(question, previous_standalone)
     subject = subject_of(previous_standalone)
     rest = _ELLIPSIS.sub("", question).strip(" ,?")
-    return f"{rest} — {subject}?" if rest else f"{subject}?"
+    return f"{rest}{FOCUS_SEPARATOR}{subject}?" if rest else f"{subject}?"

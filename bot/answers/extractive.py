@@ -4,6 +4,11 @@ Each candidate sentence is scored by embedding similarity to the question, by ho
 question's distinctive words it contains, and by its passage's retrieval rank. A few are picked
 without repeating each other and returned verbatim, each followed by its marker. When even the
 best is weak the answer is an honest "the documents don't say" instead of a guess.
+
+Documents are data: a sentence that addresses an AI ("ignore previous instructions", "system
+override", "assistants must cite ...") or tries to fake passage tags is never quoted, and
+bracketed numbers inside a quoted sentence are left out of the answer text, where they would
+read as citation markers (the citation's quote keeps the document's exact words).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.answers.condense import resolve_pronoun
+from bot.answers.condense import FOCUS_SEPARATOR, resolve_pronoun
 from bot.answers.models import Draft, TokenSink
 from ingest.sentences import sentence_spans
 from vectorstore.embedder import Embedder
@@ -24,6 +29,15 @@ from vectorstore.text import terms, words
 
 REFUSAL = "The ingested documents don't contain an answer to this question."
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}")
+_EMBEDDED_MARKER = re.compile(r"[ \t]*\[\d{1,3}\]")
+_INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\b[^.]{0,40}\b(?:instructions|prompts?)\b"
+    r"|\bsystem\s+(?:prompt|override|message)\b"
+    r"|\b(?:assistants?|chatbots?|language models?|you)\s+(?:must|should)\s+(?:now\s+)?"
+    r"(?:reply|answer|respond|cite|say|output)\b"
+    r"|</?passage\b",
+    re.IGNORECASE,
+)
 _PART_SPLIT = re.compile(
     r"\s*(?:,\s*)?\b(?:and|while|whereas|but|versus|vs\.?|compared (?:with|to))\s+"
     r"(?=(?:what|how|who|when|where|which|why|did|does|do|is|are|was|were|has|have)\b)",
@@ -148,7 +162,7 @@ def candidates_from(passages: list[SearchHit]) -> list[Candidate]:
         for start, end in sentence_spans(hit.text):
             for line in hit.text[start:end].split("\n"):
                 line = line.strip()
-                if not line or _TABLE_RULE.match(line) or line.startswith("#"):
+                if not line or _TABLE_RULE.match(line) or line.startswith("#") or _INJECTION.search(line):
                     continue
                 if line.startswith("|"):
                     if header is None:
@@ -175,7 +189,14 @@ def keyword_overlap(question: str, texts: list[str]) -> list[float]:
 
 
 def question_parts(question: str) -> list[str]:
-    """Sub-questions of a multi-part question ("compare X and Y", "what ... and how ...")."""
+    """Sub-questions of a multi-part question ("compare X and Y", "what ... and how ...").
+
+    A rewritten elliptical follow-up ("rebar — the new tariff rate on hot-rolled coil?") has two
+    parts, so that the new focus is answered and not drowned by the previous subject.
+    """
+    if FOCUS_SEPARATOR in question:
+        focus, _, context = question.partition(FOCUS_SEPARATOR)
+        return [p for p in (focus.strip(" ,?"), context.strip(" ,?")) if p]
     compare = _COMPARE.match(question)
     if compare:
         return [compare.group(1), compare.group(2)]
@@ -191,13 +212,19 @@ def question_parts(question: str) -> list[str]:
 
 
 def render(chosen: list[Candidate]) -> tuple[str, dict[int, str]]:
-    """Sentences with their markers; table rows shown under their header."""
+    """Sentences with their markers; table rows shown under their header (once per run of rows)."""
     pieces: list[str] = []
     quotes: dict[int, str] = {}
+    previous: Candidate | None = None
     for candidate in chosen:
         quotes.setdefault(candidate.passage, candidate.text)
-        if candidate.header:
-            pieces.append(f"\n{candidate.header}\n{candidate.text} [{candidate.passage}]\n")
+        text = _EMBEDDED_MARKER.sub("", candidate.text)
+        if candidate.header and previous is not None and previous.header == candidate.header:
+            pieces[-1] = pieces[-1].removesuffix("\n") + f"\n{text} [{candidate.passage}]\n"
+        elif candidate.header:
+            header = _EMBEDDED_MARKER.sub("", candidate.header)
+            pieces.append(f"\n{header}\n{text} [{candidate.passage}]\n")
         else:
-            pieces.append(f"{candidate.text} [{candidate.passage}]")
-    return " ".join(pieces).replace("\n ", "\n").strip(), quotes
+            pieces.append(f"{text} [{candidate.passage}]")
+        previous = candidate
+    return " ".join(pieces).replace("\n ", "\n").replace(" \n", "\n").strip(), quotes

@@ -35,7 +35,10 @@ def looks_like_feed(data: bytes) -> bool:
 
 def parse_feed(data: bytes, *, locator: str) -> tuple[str | None, list[FeedEntry]]:
     """The feed's title (used as the outlet) and its entries; a non-feed is a clear error."""
-    parsed = feedparser.parse(data)
+    try:
+        parsed = feedparser.parse(data)
+    except (ValueError, LookupError) as exc:  # feedparser decoding a damaged XML declaration
+        raise LoaderError(f"{locator}: not a valid RSS or Atom feed ({exc}): check the feed URL") from exc
     if not parsed.entries and (parsed.bozo or not parsed.feed):
         reason = getattr(parsed, "bozo_exception", None)
         raise LoaderError(

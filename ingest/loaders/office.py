@@ -22,7 +22,8 @@ def load_pdf(data: bytes, *, locator: str, path: str | None = None) -> LoadedDoc
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
         info: dict[str, object] = dict(reader.metadata or {})
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, NotImplementedError) as exc:
+        # pypdf raises NotImplementedError for a damaged or unknown stream filter name
         raise LoaderError(f"{locator}: not a readable PDF ({exc}): re-export or re-download it") from exc
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text:
@@ -51,13 +52,19 @@ def _pdf_date(value: str) -> str | None:
 def load_docx(data: bytes, *, locator: str, path: str | None = None) -> LoadedDocument:
     """Paragraphs in order, tables as Markdown rows so a table cell can still be quoted."""
     import zipfile
+    import zlib
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml import etree
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+    except (
+        PackageNotFoundError, zipfile.BadZipFile, ValueError, KeyError, OSError,
+        # a damaged zip member fails while it is inflated; a damaged part while it is parsed
+        zlib.error, EOFError, NotImplementedError, etree.LxmlError,
+    ) as exc:
         raise LoaderError(f"{locator}: not a readable .docx file ({exc}): re-save it from Word") from exc
     blocks = [p.text.strip() for p in document.paragraphs if p.text.strip()]
     for table in document.tables:

@@ -56,7 +56,8 @@ def _wait_for_lines(marker: Path, process: subprocess.Popen[bytes], lines: int, 
         if marker.exists() and len(marker.read_text().splitlines()) >= lines:
             return
         if process.poll() is not None:
-            pytest.fail(f"the child ingest ended (rc {process.returncode}) before it was killed")
+            log = (marker.parent / "child.log").read_text(errors="replace")[-2000:]
+            pytest.fail(f"the child ingest ended (rc {process.returncode}) before it was killed:\n{log}")
         time.sleep(0.02)
     process.kill()
     pytest.fail(f"the child ingest did not reach document {lines} within {timeout_s:g} s")
@@ -73,8 +74,9 @@ def test_ingest_killed_partway_is_completed_by_the_next_run(
     docs = tmp_path / "docs"
     files = _generate(docs, 12, sentences=15)
     data, marker = tmp_path / "data", tmp_path / "progress.txt"
-    child = subprocess.Popen([sys.executable, str(CHILD), str(docs), str(marker)], env=_child_env(data),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with (tmp_path / "child.log").open("wb") as log:
+        child = subprocess.Popen([sys.executable, str(CHILD), str(docs), str(marker)],
+                                 env=_child_env(data), stdout=log, stderr=subprocess.STDOUT)
     _wait_for_lines(marker, child, lines=4, timeout_s=120)  # three documents done, the fourth under way
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
@@ -88,6 +90,7 @@ def test_ingest_killed_partway_is_completed_by_the_next_run(
     report = survivor.ingestor.run([str(docs)])
 
     assert (report.added, report.unchanged, report.failed) == (len(files) - recorded, recorded, [])
+    assert len(survivor.store.list_documents()) == len(files)
     assert sorted(records_by_locator(survivor.store)) == sorted(f"docs/{p.name}" for p in files)
     assert store_problems(survivor.store) == []
     assert survivor.store.count_chunks() == _clean_chunk_count(make_services, tmp_path, docs)

@@ -183,7 +183,7 @@ def test_each_quote_is_verbatim_text_of_the_cited_document(llm_services: Service
 def test_a_sources_list_and_a_dangling_marker_in_the_reply_are_removed(
     llm_services: Services, fake: FakeOpenAI
 ) -> None:
-    fake.reset(reply="The canal will offer 36 slots [1] [9].\n\nSources:\n[1] Harbor Ledger\n[9] evil.example")
+    fake.reset(reply="The canal will offer 36 slots [1] [9].\n\nSources:\n[1] Harbor Ledger\n[9] evil")
     answer = ask(llm_services)
     assert answer.answer == "The canal will offer 36 slots [1]."
     assert [c.n for c in answer.citations] == [1]
@@ -221,7 +221,9 @@ def test_not_in_documents_is_an_ungrounded_answer_without_citations(
     assert answer.generator == "openai"
 
 
-def test_a_streamed_not_in_documents_never_shows_the_sentinel(llm_services: Services, fake: FakeOpenAI) -> None:
+def test_a_streamed_not_in_documents_never_shows_the_sentinel(
+    llm_services: Services, fake: FakeOpenAI
+) -> None:
     fake.reset(reply=NOT_FOUND)
     tokens: list[str] = []
     answer = ask(llm_services, "Who won the 2022 football World Cup?", on_token=tokens.append)
@@ -254,7 +256,9 @@ def test_a_refused_connection_falls_back_to_extractive(data_dir: Path, embedder:
     assert_fell_back(ask(build_services(settings, embedder=embedder)))
 
 
-def test_a_streamed_fallback_tells_the_reader_before_quoting(llm_services: Services, fake: FakeOpenAI) -> None:
+def test_a_streamed_fallback_tells_the_reader_before_quoting(
+    llm_services: Services, fake: FakeOpenAI
+) -> None:
     fake.reset(status=500)
     tokens: list[str] = []
     answer = ask(llm_services, on_token=tokens.append)

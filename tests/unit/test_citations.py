@@ -52,7 +52,7 @@ def test_a_marker_split_across_stream_pieces_is_renumbered_whole() -> None:
     rewriter = MarkerRewriter(set(range(1, 13)))
     out = [rewriter.feed(p) for p in ["Slots rose [", "1", "2] and fell [", "3]."]]
     assert "".join(out) + rewriter.flush() == "Slots rose [1] and fell [2]."
-    assert all("[1" != piece[-2:] for piece in out)  # nothing half-written was released
+    assert not any(piece.endswith(("[", "[1")) for piece in out)  # nothing half-written was released
 
 
 def test_an_unfinished_marker_is_held_back_until_it_completes() -> None:
@@ -163,3 +163,19 @@ def test_claims_are_grouped_by_the_passage_they_cite() -> None:
     claims = claims_by_passage("Slots rose [1]. Rates rose [3]. Tolls were high [1].")
     assert set(claims) == {1, 3}
     assert "Tolls were high" in claims[1] and "Rates" not in claims[1]
+
+
+def test_markers_in_a_sources_list_the_model_wrote_cite_nothing() -> None:
+    text, citations = build("Slots rose to 36 [1].\n\nSources:\n[1] canal\n[3] ships")
+    assert text == "Slots rose to 36 [1]."
+    assert [c.doc_id for c in citations] == ["canal"]
+
+
+def test_markers_in_a_streamed_sources_list_cite_nothing() -> None:
+    draft = "Slots rose to 36 [1].\n\nSources:\n[1] canal\n[3] ships"
+    rewriter = MarkerRewriter({1, 2, 3})
+    streamed = stream(rewriter, [draft[i : i + 5] for i in range(0, len(draft), 5)])
+    draft_of = Draft(draft, grounded=True, generator="test")
+    text, citations = build_citations(draft_of, PASSAGES, document_text=DOCUMENTS.get, streamed=rewriter)
+    assert text == streamed == "Slots rose to 36 [1]."
+    assert [c.doc_id for c in citations] == ["canal"]
