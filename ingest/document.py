@@ -25,6 +25,16 @@ class LoadedDocument:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     @property
+    def fingerprint(self) -> str:
+        """Hash of the text and the metadata that is stored with every chunk and embedded.
+
+        A corrected date or outlet changes the fingerprint but not ``content_hash``, so the
+        document is re-written (and re-embedded, since title and outlet are embedded with it).
+        """
+        fields = (self.text, self.title, self.url, self.source, self.author, self.published)
+        return hashlib.sha256("\x1f".join(f or "" for f in fields).encode("utf-8")).hexdigest()
+
+    @property
     def doc_id(self) -> str:
         """Stable id: from the canonical URL when there is one, else from the locator."""
         key = f"url:{canonical_url(self.url)}" if self.url else f"loc:{self.locator}"

@@ -155,7 +155,12 @@ class Ingestor:
         """Store one document; returns the outcome counted and whether it is now a copy."""
         doc_id, content_hash = doc.doc_id, doc.content_hash
         existing = self.store.get_document(doc_id)
-        if existing is not None and existing.content_hash == content_hash and self._backed(existing):
+        if (
+            existing is not None
+            and existing.content_hash == content_hash
+            and (existing.fingerprint or doc.fingerprint) == doc.fingerprint
+            and self._backed(existing)
+        ):
             return _count(report, "unchanged"), existing.duplicate_of is not None
         original = self.store.find_by_hash(content_hash)
         if original is not None and original.doc_id != doc_id:
@@ -219,6 +224,7 @@ class Ingestor:
             path=doc.path,
             duplicate_of=duplicate_of,
             chunks=chunks,
+            fingerprint=doc.fingerprint,
         )
 
     def _record_duplicate(self, doc: LoadedDocument, original: DocumentRecord) -> None:

@@ -26,6 +26,7 @@ class DocumentRecord:
     path: str | None = None
     duplicate_of: str | None = None
     chunks: int = 0
+    fingerprint: str | None = None
 
     def to_metadata(self) -> Metadata:
         """Chroma metadata cannot hold None, so absent fields are simply left out."""

@@ -254,3 +254,22 @@ def test_a_field_dropped_from_an_edited_document_is_dropped_from_its_record(
     services.ingestor.run([str(docs)])
 
     assert records_by_locator(services.store)["docs/canal.md"].author is None
+
+
+def test_correcting_only_the_date_of_a_document_updates_its_record_and_chunks(
+    services: Services, tmp_path: Path
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    body = "The authority raised daily transit slots from 32 to 36 after the rains."
+    (docs / "canal.md").write_text(f"# Canal slots\nPublished: 2026-03-04\n\n{body}\n")
+    services.ingestor.run([str(docs)])
+    (docs / "canal.md").write_text(f"# Canal slots\nPublished: 2026-03-05\n\n{body}\n")
+
+    report = services.ingestor.run([str(docs)])
+
+    record = records_by_locator(services.store)["docs/canal.md"]
+    assert (report.updated, report.unchanged) == (1, 0)
+    assert record.published == "2026-03-05"
+    assert {c.metadata["published"] for c in services.store.iter_chunks()} == {"2026-03-05"}
+    assert store_problems(services.store) == []
