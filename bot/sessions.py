@@ -80,6 +80,7 @@ class SessionStore:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=10)
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe; commits cost far less
         try:
             with db:
                 yield db

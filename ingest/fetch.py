@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -61,32 +62,43 @@ def check_url(url: str, *, allow_private: bool) -> None:
 
 @dataclass
 class Fetcher:
-    """Fetches one URL at a time with the caps above; reusable across a whole ingest run."""
+    """Fetches one URL at a time with the caps above; reusable across a whole ingest run.
+
+    ``timeout_s`` bounds the whole fetch, redirects and body included, so a server that
+    trickles a byte at a time cannot hold an ingest forever. ``proxy`` is an outbound HTTP proxy
+    URL; the address checks apply to the URLs fetched, whatever the route to them.
+    """
 
     allow_private: bool = False
     timeout_s: float = 15.0
     max_bytes: int = 25 * 1024 * 1024
+    proxy: str | None = None
 
     def fetch(self, url: str) -> FetchedPage:
         """GET a URL, following redirects by hand so each hop is checked."""
+        deadline = time.monotonic() + self.timeout_s
         with httpx.Client(
             timeout=httpx.Timeout(self.timeout_s),
             follow_redirects=False,
             headers={"User-Agent": _USER_AGENT},
             trust_env=False,
+            proxy=self.proxy,
         ) as client:
             current = url
             for _ in range(_MAX_REDIRECTS + 1):
                 check_url(current, allow_private=self.allow_private)
-                page = self._get(client, current)
+                page = self._get(client, current, deadline=deadline)
                 if isinstance(page, FetchedPage):
                     return page
                 current = page
         raise FetchError(f"{url}: more than {_MAX_REDIRECTS} redirects")
 
-    def _get(self, client: httpx.Client, url: str) -> FetchedPage | str:
+    def _get(self, client: httpx.Client, url: str, *, deadline: float) -> FetchedPage | str:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchError(f"{url}: timed out after {self.timeout_s:g} s")
         try:
-            with client.stream("GET", url) as response:
+            with client.stream("GET", url, timeout=httpx.Timeout(remaining)) as response:
                 if response.is_redirect:
                     target: str = urljoin(url, str(response.headers.get("location", "")))
                     return target
@@ -100,6 +112,8 @@ class Fetcher:
                     body.extend(piece)
                     if len(body) > self.max_bytes:
                         raise FetchError(f"{url}: the download is over the {self._limit()} limit")
+                    if time.monotonic() > deadline:
+                        raise FetchError(f"{url}: timed out after {self.timeout_s:g} s")
                 content_type = response.headers.get("content-type", "").split(";")[0].strip()
                 page: FetchedPage | str = FetchedPage(str(response.url), content_type.lower(), bytes(body))
                 return page

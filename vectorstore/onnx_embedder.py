@@ -17,6 +17,7 @@ so) and L2-normalise.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -138,6 +139,9 @@ def export_onnx(load_path: Path, target: Path) -> None:
     # Eager attention traces to plain ops that every onnxruntime build runs.
     model = AutoModel.from_pretrained(str(load_path), attn_implementation="eager")
     model.eval()
+    # DistilBERT- and MPNet-style models take no segment ids; the exporter then drops that
+    # input, and ``embed`` feeds only the inputs the graph declares.
+    takes_types = "token_type_ids" in inspect.signature(model.forward).parameters
 
     class _Encoder(torch.nn.Module):
         """Returns only the token embeddings; pooling happens in numpy, as configured."""
@@ -147,8 +151,9 @@ def export_onnx(load_path: Path, target: Path) -> None:
             self.inner = inner
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            extra = {"token_type_ids": token_type_ids} if takes_types else {}
             return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+                input_ids=input_ids, attention_mask=attention_mask, **extra
             ).last_hidden_state
 
     example = torch.ones((2, 8), dtype=torch.long)

@@ -2,7 +2,8 @@
 
 Whatever the text (prose, tables, symbols, scripts the model does not know, runs of digits, no
 sentence breaks at all), every chunk is a verbatim slice ``text[start:end]``, the chunks come in
-order, together they hold every non-space character, and each embedded text fits the model.
+order, together they hold every non-space character, each chunk keeps to the size target (less
+the title and outlet embedded with it), and each embedded text fits the model.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ingest.chunk import ChunkPlan, split_text
 from vectorstore.embedder import Embedder
 from vectorstore.records import ChunkRecord
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 _WORDS = st.sampled_from([
     "tariff", "U.S.", "Mr.", "25%", "Jan.", "coil", "rare-earth", "licence", "|", "---", "1,250.5",
@@ -58,6 +59,9 @@ def test_chunks_are_ordered_verbatim_slices_that_cover_the_text_within_the_model
         assert 0 <= chunk.start < chunk.end <= len(text)
         assert text[chunk.start : chunk.end] == chunk.text
         assert chunk.embed_text.endswith(chunk.text)
+        prefix = chunk.embed_text[: len(chunk.embed_text) - len(chunk.text)]
+        budget = max(16, min(target, embedder.max_tokens - len(embedder.token_spans(prefix))))
+        assert len(embedder.token_spans(chunk.text)) <= budget
         assert len(embedder.token_spans(chunk.embed_text)) <= embedder.max_tokens
     for before, after in itertools.pairwise(chunks):
         assert before.start < after.start and before.end <= after.end

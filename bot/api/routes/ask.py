@@ -25,9 +25,18 @@ _SSE_DOC = {
     "description": "With `stream: true`: `event: token` (`{\"text\"}`) while the answer is "
     "produced, one `event: citations` (`{\"citations\": [...]}`), then `event: done` "
     "(the Answer JSON). A failure after the first token is an `event: error`.",
-    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    "content": {"text/event-stream": {"schema": {
+        # before OpenAPI 3.2, the schema of an event stream describes each event
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"type": "string", "enum": ["token", "citations", "done", "error"]},
+            "data": {"type": "string", "contentMediaType": "application/json"},
+        },
+    }}},
 }
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body cannot be read (not UTF-8, broken multipart)."},
     401: {"model": ErrorOut, "description": "Missing or wrong API key."},
     422: {"model": ErrorOut, "description": "Invalid request."},
     503: {"model": ErrorOut, "description": "The store or the language model is unreachable."},

@@ -43,7 +43,14 @@ _STARTED = int(time.time())
 _STREAM_DOC = {
     "description": "With `stream: true`: `chat.completion.chunk` objects as `data:` lines, the "
     "last one with `finish_reason: stop` and `citations`, then `data: [DONE]`.",
-    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    "content": {"text/event-stream": {"schema": {
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "event": {"type": "string", "enum": ["message"]},
+            "data": {"type": "string", "description": "A chunk as JSON, or `[DONE]`."},
+        },
+    }}},
 }
 
 
