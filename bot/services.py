@@ -35,7 +35,7 @@ def build_embedder(settings: Settings) -> Embedder:
     return make_embedder(
         settings.embedding_model,
         backend=settings.embedding_backend,
-        cache_dir=settings.data_dir / "models",
+        cache_dir=None,  # the per-user cache: one ONNX export serves every data directory
         lazy=True,
     )
 

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     collection: str = Field("briefbot", alias="BRIEFBOT_COLLECTION", min_length=3, max_length=60)
     embedding_model: str | None = Field(None, alias="BRIEFBOT_EMBEDDING_MODEL")
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
-        "torch", alias="BRIEFBOT_EMBEDDING_BACKEND"
+        "onnx-int8", alias="BRIEFBOT_EMBEDDING_BACKEND"
     )
     chunk_tokens: int = Field(200, alias="BRIEFBOT_CHUNK_TOKENS", ge=32, le=512)
     llm: Literal["extractive", "openai"] = Field("extractive", alias="BRIEFBOT_LLM")

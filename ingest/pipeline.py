@@ -182,7 +182,8 @@ class Ingestor:
             # The record is the commit point: written before the old version's chunks go, so a
             # crash in between leaves a complete new version plus stale chunks the sweep removes.
             self.store.put_document(record, doc.text)
-            self.store.delete_stale_chunks(doc_id, content_hash)
+            if existing is not None:  # a new document's leftovers (a killed run) go in the sweep
+                self.store.delete_stale_chunks(doc_id, content_hash)
         report.chunks += len(chunks)
         return _count(report, "added" if existing is None else "updated"), False
 

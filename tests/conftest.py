@@ -46,7 +46,7 @@ def embedder() -> Embedder:
     that nothing was re-embedded.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    return make_embedder()
+    return make_embedder(backend=Settings.model_fields["embedding_backend"].default)
 
 
 @pytest.fixture

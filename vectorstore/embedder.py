@@ -109,6 +109,18 @@ def model_dimension(load_path: str) -> int | None:
     return None
 
 
+def model_max_tokens(load_path: str) -> int | None:
+    """Word pieces a local sentence-transformers model reads, without its two special tokens."""
+    import json
+
+    try:
+        config = json.loads((Path(load_path) / "sentence_bert_config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    length = config.get("max_seq_length")
+    return int(length) - 2 if isinstance(length, int) else None
+
+
 class LazyEmbedder:
     """Defers loading the model (5 s with torch) until a text must really be embedded or counted.
 
@@ -144,7 +156,8 @@ class LazyEmbedder:
 
     @property
     def max_tokens(self) -> int:
-        return self.inner().max_tokens
+        known = None if self._inner else model_max_tokens(self._load_path)
+        return known if known is not None else self.inner().max_tokens
 
     @property
     def embedded_count(self) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Any
 import httpx
 
 from support.chroma_server import free_port
+from support.processes import stop_process
 
 _OUTSIDE_SETTINGS = ("BRIEFBOT_", "OPENAI_", "SLACK_")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -73,14 +73,7 @@ class ApiServer:
 
     def stop(self, *, timeout_s: float = 15.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=timeout_s)
+        stop_process(process, timeout_s=timeout_s)
 
     def log_tail(self, chars: int = 4000) -> str:
         try:

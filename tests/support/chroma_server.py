@@ -7,7 +7,6 @@ server again at the same URL afterwards.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +14,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from support.processes import stop_process
 
 
 def free_port() -> int:
@@ -78,14 +79,7 @@ class ChromaServer:
     def stop(self, *, timeout_s: float = 15.0) -> None:
         """Terminate the server (SIGTERM, then SIGKILL) and wait until the port is closed."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=timeout_s)
+        stop_process(process, timeout_s=timeout_s)
 
     def restart(self, *, timeout_s: float = 60.0) -> None:
         self.stop()
