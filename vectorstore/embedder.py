@@ -94,31 +94,27 @@ def quiet_model_loading() -> None:
         pass
 
 
-def model_dimension(load_path: str) -> int | None:
-    """The output dimension read from a local model folder's config, without loading weights."""
+def _config_int(load_path: str, name: str, key: str) -> int | None:
+    """An integer from a JSON file of a local model folder; None when absent or unreadable."""
     import json
 
-    folder = Path(load_path)
-    for name, key in (("1_Pooling/config.json", "word_embedding_dimension"), ("config.json", "hidden_size")):
-        try:
-            value = json.loads((folder / name).read_text()).get(key)
-        except (OSError, ValueError):
-            continue
-        if isinstance(value, int):
-            return value
-    return None
+    try:
+        value = json.loads((Path(load_path) / name).read_text()).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+def model_dimension(load_path: str) -> int | None:
+    """The output dimension read from a local model folder's config, without loading weights."""
+    pooled = _config_int(load_path, "1_Pooling/config.json", "word_embedding_dimension")
+    return pooled if pooled is not None else _config_int(load_path, "config.json", "hidden_size")
 
 
 def model_max_tokens(load_path: str) -> int | None:
     """Word pieces a local sentence-transformers model reads, without its two special tokens."""
-    import json
-
-    try:
-        config = json.loads((Path(load_path) / "sentence_bert_config.json").read_text())
-    except (OSError, ValueError):
-        return None
-    length = config.get("max_seq_length")
-    return int(length) - 2 if isinstance(length, int) else None
+    length = _config_int(load_path, "sentence_bert_config.json", "max_seq_length")
+    return length - 2 if length is not None else None
 
 
 class LazyEmbedder:
