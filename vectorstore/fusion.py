@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 from vectorstore.text import words
@@ -71,9 +72,15 @@ def recency_rank(published_ts: Sequence[float | None]) -> list[float]:
     return [position[t] if t is not None else 0.0 for t in published_ts]
 
 
+@lru_cache(maxsize=4096)
+def _word_set(text: str) -> frozenset[str]:
+    """Each kept hit is compared with every later candidate: tokenise each text once."""
+    return frozenset(words(text))
+
+
 def near_duplicate(a: str, b: str, *, threshold: float = 0.9) -> bool:
     """Jaccard similarity of word sets: syndicated copies and boilerplate repeats collapse."""
-    wa, wb = set(words(a)), set(words(b))
+    wa, wb = _word_set(a), _word_set(b)
     if not wa or not wb:
         return a.strip() == b.strip()
     return len(wa & wb) / len(wa | wb) >= threshold
