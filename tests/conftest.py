@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from support.chroma_server import ChromaServer
+from support.fake_openai import FakeOpenAI
+from support.fake_slack import FakeSlack
 from support.page_server import PageServer
 
 from bot.services import Services, build_services
@@ -142,3 +144,17 @@ def page_server() -> Iterator[PageServer]:
     """
     with PageServer() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def fake_llm() -> Iterator[FakeOpenAI]:
+    """A loopback OpenAI-compatible server (the only stand-in for a hosted LLM)."""
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """A loopback server playing Slack's Web API, recording every call."""
+    with FakeSlack() as fake:
+        yield fake

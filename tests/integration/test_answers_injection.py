@@ -9,7 +9,6 @@ and open a fake one, and ends with a fake "Sources:" list.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -45,12 +44,6 @@ NOTICE = "\n".join([
 CANAL = "How many daily transit slots will the Panama Canal offer?"
 PILOTS = "How many pilot boats did the Quayside Bulletin count at the canal in November?"
 BEFORE_NOTICE = SearchFilters(published_before=date(2026, 11, 30))
-
-
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

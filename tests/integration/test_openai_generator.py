@@ -8,7 +8,6 @@ the module), the packaged MiniLM, langchain-openai and the openai SDK speaking H
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,6 @@ CANAL_TITLE = "Panama Canal adds transit slots as Gatun Lake recovers"
 TIMEOUT_S = 1.5
 API_KEY = "sk-briefbot-test-key"
 _PASSAGE = re.compile(r'<passage n="(\d+)" title="([^"]*)"')
-
-
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -76,12 +76,6 @@ def slack_reply(fake: FakeSlack, channel: str) -> Call:
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
 def server_client(
     make_services: MakeServices, chroma_server: str, collection_name: str, fake_slack: FakeSlack,
     tmp_path: Path, chroma_server_process: ChromaServer,
@@ -147,12 +141,6 @@ def test_when_chroma_comes_back_the_same_app_answers_again(
 
 
 # -- the language model fails in every way it can -----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -71,18 +71,6 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Pa
     return root / "data"
 
 
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
 @pytest.fixture
 def make_client(
     make_services: MakeServices, data_dir: Path, fake_slack: FakeSlack, fake_llm: FakeOpenAI

@@ -52,18 +52,6 @@ def leaked(text: str) -> list[str]:
     return [needle for needle in NEEDLES if needle in text]
 
 
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
 def secret_settings(data_dir: Path, fake_llm: FakeOpenAI, fake_slack: FakeSlack) -> dict[str, str]:
     return {**SECRETS, "BRIEFBOT_DATA_DIR": str(data_dir), "BRIEFBOT_LLM": "openai",
             "OPENAI_BASE_URL": fake_llm.base_url, "BRIEFBOT_LLM_TIMEOUT_S": "5",

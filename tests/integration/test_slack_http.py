@@ -57,12 +57,6 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, sam
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
 def slack_services(
     make_services: Callable[..., Services], corpus_dir: Path, fake_slack: FakeSlack
 ) -> Services:

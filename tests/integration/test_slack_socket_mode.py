@@ -7,7 +7,7 @@ the client, delivers event envelopes and records the acks; the answers go to the
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,6 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, sam
     data = tmp_path_factory.mktemp("slack-socket-corpus") / "data"
     assert ingest_corpus(data, embedder, [sample_dir / "steel-tariffs.md"]).added == 1
     return data
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
 
 
 def envelope(envelope_id: str, event: dict[str, Any], *, retry_attempt: int = 0) -> dict[str, Any]:
